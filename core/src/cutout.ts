@@ -1,0 +1,46 @@
+/**
+ * In-memory form of decoded cutouts. Pixels are float32, row-major, row 0 first as stored in the
+ * file (FITS row 0 is the bottom of the sky image; we keep file order and never flip silently).
+ */
+export interface Cutout {
+  width: number;
+  height: number;
+  /** Pixel values, length width*height. Masked pixels hold NaN. */
+  data: Float32Array;
+  /** Number of masked pixels (NaN or BLANK in the source). */
+  masked: number;
+  /** Pixel scale in arcsec/pixel when the file states one. */
+  pixelScale?: number;
+  /** Format the bytes were decoded from. */
+  format: CutoutFormat;
+  /** Free-form provenance: FITS header cards, NPY dtype, PNG colour type... */
+  meta: Record<string, string | number | boolean>;
+}
+
+/** A stack of equally sized images, e.g. an .npy [N,1,H,W] file. */
+export interface CutoutStack {
+  count: number;
+  width: number;
+  height: number;
+  /** count*height*width float32 values, image after image. Masked pixels hold NaN. */
+  data: Float32Array;
+  masked: number;
+  pixelScale?: number;
+  format: CutoutFormat;
+  meta: Record<string, string | number | boolean>;
+}
+
+export type CutoutFormat = 'fits' | 'npy' | 'png' | 'jpeg';
+
+/** Limits checked before anything is allocated. */
+export interface DecodeLimits {
+  /** Largest accepted width or height in pixels. */
+  maxSide: number;
+  /** Largest accepted total pixel count over all images of a stack. */
+  maxPixels: number;
+}
+
+export const DEFAULT_LIMITS: DecodeLimits = {
+  maxSide: 8192,
+  maxPixels: 1 << 30,
+};

@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests import workspace packages from source, so they exercise the code as written, not a stale build.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@darklens/core': src('./core/src/index.ts'),
+      '@darklens/training': src('./training/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['core/src/**/*.test.ts', 'training/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['test/browser/**', '**/node_modules/**', '**/dist/**'],
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+});
