@@ -1,1 +1,4 @@
-export {};
+export * from './simulate/index.js';
+export * from './viz/canvas.js';
+export * from './viz/contact-sheet.js';
+export { drawText, textWidth } from './viz/font.js';

@@ -1,0 +1,13 @@
+export * from './presets.js';
+export * from './params.js';
+export * from './render.js';
+export * from './job.js';
+export * from './pool.js';
+export * from './output.js';
+export * from './splits.js';
+export * from './rng.js';
+export * from './cosmology.js';
+export { PointMassField } from './point-masses.js';
+export { SersicEvaluator, sersicB, sersicShape } from './sersic.js';
+export { gaussianKernel, erf } from './psf.js';
+export { centredGrid, subpixelCoords } from './grid.js';
