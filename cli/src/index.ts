@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isDarklensError } from '@darklens/core';
+import { installSignalHandlers, interruptedExitCode, runSignal } from './context.js';
 import { demoCommand } from './commands/demo.js';
 import { infoCommand } from './commands/info.js';
 import { renderCommand } from './commands/render.js';
@@ -14,27 +15,41 @@ export function buildProgram(): Command {
     .description('darklens: find dark-matter substructure in strong gravitational lenses')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: writeUsageError })
     .exitOverride();
   for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand()]) {
-    program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+    program.addCommand(cmd.exitOverride().configureOutput({ outputError: writeUsageError }).showHelpAfterError('(run with --help for usage)'));
   }
   return program;
 }
 
-/** Runs the CLI and returns the exit code: 0 ok, 1 unexpected failure, 2 bad input or usage. */
+/** Commander's own usage errors, in darklens's voice (`darklens: ...` like every other error). */
+function writeUsageError(text: string, write: (s: string) => void): void {
+  write(text.replace(/^error: /, 'darklens: '));
+}
+
+/** File-system failures that are the user's to fix (a path that is missing, taken or not a folder). */
+const USER_FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EROFS', 'ENAMETOOLONG']);
+
+/**
+ * Runs the CLI and returns the exit code: 0 ok, 1 unexpected failure, 2 bad input or usage,
+ * 130 / 143 when stopped by Ctrl-C / SIGTERM (after removing partial output).
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  installSignalHandlers();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
+    if (runSignal.aborted) return interruptedExitCode;
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isDarklensError(e)) {
       process.stderr.write(`darklens: ${e.message}\n`);
       return 2;
     }
     const err = e as NodeJS.ErrnoException;
-    if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
+    if (err?.code !== undefined && USER_FS_ERRORS.has(err.code)) {
       process.stderr.write(`darklens: ${err.message}\n`);
       return 2;
     }

@@ -37,7 +37,7 @@ export function classList(v: string): LensClass[] {
   for (const c of out) {
     if (!isLensClass(c)) throw new DarklensError('invalid_argument', `unknown class '${c}'; accepted: ${LENS_CLASSES.join(', ')} or all`);
   }
-  return out as LensClass[];
+  return [...new Set(out)] as LensClass[];
 }
 
 /** Adds the physics overrides every simulating command shares. */

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { LENS_CLASSES, renderContactSheet, resolveSpec, simulateToFiles } from '@darklens/training';
 import { int } from '../options.js';
 import { fileRows } from './sheet.js';
+import { runSignal } from '../context.js';
 
 interface DemoOptions {
   out: string;
@@ -22,7 +23,7 @@ export function demoCommand(): Command {
       const spec = resolveSpec('model-a');
       const t0 = performance.now();
       for (const klass of LENS_CLASSES) {
-        await simulateToFiles({ spec, klass, count: o.count, seed: o.seed, outDir: o.out, fits: true });
+        await simulateToFiles({ spec, klass, count: o.count, seed: o.seed, outDir: o.out, fits: true, signal: runSignal });
       }
       const sheet = join(o.out, 'contact-sheet.png');
       const rows = await fileRows(LENS_CLASSES.map((k) => join(o.out, `${k}.npy`)), o.count);

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { DarklensError, minMaxScale, writeFits, writeNpy } from '@darklens/core';
-import { renderLens, RgbCanvas, type LensParams } from '@darklens/training';
+import { renderLens, RgbCanvas, simulationFitsCards, type LensParams } from '@darklens/training';
 import { int } from '../options.js';
 
 interface RenderOptions {
@@ -57,7 +57,7 @@ export function renderCommand(): Command {
       } else if (ext === '.fits') {
         bytes = writeFits(
           { width: side, height: side, data: Float32Array.from(r.image) },
-          { pixelScale: params.pixelScale, cards: { BUNIT: 'counts/s', DLPRESET: params.preset, DLCLASS: params.class, DLSEED: params.seed, DLINDEX: params.index } },
+          { pixelScale: params.pixelScale, cards: simulationFitsCards(params, o.noiseless ? undefined : r.exposure) },
         );
       } else {
         const scale = Math.max(1, Math.floor(256 / side));

@@ -4,6 +4,7 @@ import { defaultThreads, PRESET_NAMES, resolveSpec, simulateToFiles } from '@dar
 import { ProgressBar, progressTo } from '../progress.js';
 import { classList, int, overridesFrom, withSpecOptions, type SpecOptionValues } from '../options.js';
 import type { LensClass } from '@darklens/training';
+import { runSignal } from '../context.js';
 
 interface SimulateOptions extends SpecOptionValues {
   preset: string;
@@ -46,6 +47,7 @@ export function simulateCommand(): Command {
         ...(o.name ? { name: o.name } : {}),
         ...(o.fits ? { fits: true } : {}),
         onProgress: progressTo(bar),
+        signal: runSignal,
       });
       bar?.done();
       process.stdout.write(`${o.out}/${m.files.npy}  ${m.shape.join('x')}  sha256 ${m.sha256.npy.slice(0, 16)}\n`);

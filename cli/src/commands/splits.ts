@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { buildSplits, defaultThreads, PRESET_NAMES, resolveSpec, SPLITS } from '@darklens/training';
 import { int, overridesFrom, withSpecOptions, type SpecOptionValues } from '../options.js';
 import { ProgressBar, progressTo } from '../progress.js';
+import { runSignal } from '../context.js';
 
 interface SplitsOptions extends SpecOptionValues {
   preset: string;
@@ -40,6 +41,7 @@ export function splitsCommand(): Command {
       threads: o.threads,
       ...(o.fits ? { fits: true } : {}),
       onProgress: (done) => tick(done),
+      signal: runSignal,
     });
     bar?.done();
     for (const m of splits) process.stdout.write(`${o.out}/${m.files.npy}  ${m.shape.join('x')}  seed ${m.seed}\n`);

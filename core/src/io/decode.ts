@@ -26,8 +26,14 @@ export interface DecodeOptions {
 const DEFAULT_MAX_GUNZIP_BYTES = 256 * 1024 * 1024;
 const ACCEPTED_FORMATS = 'accepted: FITS, FITS.gz, NPY, PNG, JPEG (recognised by content, not by file name)';
 
-/** Compressed bytes handed to the inflater at once: bounds how far one call can overshoot the limit. */
-const GUNZIP_SLICE = 16 * 1024;
+/**
+ * Deflate expands at most about 1032:1, so handing the inflater at most (remaining budget)/1032
+ * compressed bytes at a time (but at least 16 KiB, at most 4 MiB) keeps the output produced beyond
+ * the limit under about 17 MB, while normal files still go through in large slices.
+ */
+const MAX_DEFLATE_RATIO = 1032;
+const MIN_GUNZIP_SLICE = 16 * 1024;
+const MAX_GUNZIP_SLICE = 4 * 1024 * 1024;
 
 const CRC_TABLE = ((): Uint32Array => {
   const table = new Uint32Array(256);
@@ -93,10 +99,8 @@ function gunzipBounded(bytes: Uint8Array, maxBytes: number): Uint8Array {
       'too_large',
       `gzip file decompresses to more than ${maxBytes} bytes; accepted: up to ${maxBytes} bytes decompressed (maxGunzipBytes)`,
     );
-  // Fast refusal from the trailer's size field (the size modulo 2^32 of the last member); the
-  // streaming count below is what actually enforces the limit.
-  if (u32le(bytes, bytes.length - 4) > maxBytes) throw tooLarge();
-
+  // The trailer's size field is not trusted for the limit (it is modulo 2^32, may lie, and in a
+  // truncated file is not there at all): the output is counted while streaming instead.
   const chunks: Uint8Array[] = [];
   let total = 0;
   let memberStart = 0; // output offset where the current member began
@@ -123,8 +127,11 @@ function gunzipBounded(bytes: Uint8Array, maxBytes: number): Uint8Array {
     crc = 0;
   };
   try {
-    for (let s = 0; s < bytes.length; s += GUNZIP_SLICE) {
-      stream.push(bytes.subarray(s, Math.min(bytes.length, s + GUNZIP_SLICE)), false);
+    for (let s = 0; s < bytes.length; ) {
+      const budget = Math.floor((maxBytes - total) / MAX_DEFLATE_RATIO);
+      const slice = Math.min(MAX_GUNZIP_SLICE, Math.max(MIN_GUNZIP_SLICE, budget));
+      stream.push(bytes.subarray(s, Math.min(bytes.length, s + slice)), false);
+      s += slice;
     }
     stream.push(new Uint8Array(0), true);
   } catch (e) {

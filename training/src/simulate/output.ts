@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DarklensError, npyHeader, writeFits } from '@darklens/core';
 import type { SimulationJob } from './job.js';
+import type { LensParams } from './params.js';
 import { runJob, type RenderedBlock } from './pool.js';
 import type { LensClass, SimulationSpec } from './presets.js';
 
@@ -36,6 +38,45 @@ export interface SimulationManifest {
   scaling: 'per-image min-max to [0, 1]';
 }
 
+/** Header of a simulated image's FITS file: the physical units and the facts a reader wants to see. */
+export function simulationFitsCards(rec: LensParams, exposure?: number): Record<string, string | number | boolean> {
+  const cards: Record<string, string | number | boolean> = {
+    BUNIT: 'counts/s',
+    OBJECT: `${rec.class} ${rec.index}`,
+    DLPRESET: rec.preset,
+    DLCLASS: rec.class,
+    DLSEED: rec.seed,
+    DLINDEX: rec.index,
+    THETAE: rec.thetaE,
+    SNR: rec.snr,
+    FSUB: rec.fSub,
+    NSUB: rec.subhalos.length,
+    PSFSIG: rec.psfSigma,
+  };
+  if (exposure !== undefined && Number.isFinite(exposure)) cards.EXPTIME = exposure;
+  return cards;
+}
+
+const FITS_HISTORY = ['Simulated strong lens made by darklens simulate (see the .params.jsonl line of this index)'];
+
+async function checkReplaceable(dir: string, name: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const ours = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_\\d+\\.fits$`);
+  const foreign = entries.filter((e) => !(e.isFile() && ours.test(e.name)));
+  if (foreign.length > 0) {
+    throw new DarklensError(
+      'invalid_argument',
+      `${dir} holds files darklens did not write (${foreign.slice(0, 3).map((e) => e.name).join(', ')}${foreign.length > 3 ? ', ...' : ''}); a --fits run replaces this folder: move them or choose another --out or --name`,
+    );
+  }
+}
+
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function float32LeBytes(a: Float32Array): Uint8Array {
@@ -54,8 +95,9 @@ function float32LeBytes(a: Float32Array): Uint8Array {
 /**
  * Simulates `count` images of one class and streams them to `<name>.npy` ([N,1,H,W] float32 in [0,1]),
  * `<name>.params.jsonl` (one line of drawn parameters per image, in order) and optionally
- * `<name>_fits/<name>_<index>.fits` (physical units, pixel scale in the header). Files appear under
- * their final names only when complete; an interrupted run leaves no partial output behind.
+ * `<name>_fits/<name>_<index>.fits` (physical units, pixel scale in the header). Everything is written
+ * under scratch names (`.partial`) and renamed into place when complete: an interrupted or failed run
+ * leaves no partial output behind (and an older run's files stay intact until the new ones replace them).
  */
 export async function simulateToFiles(o: SimulateToFilesOptions): Promise<SimulationManifest> {
   if (!Number.isInteger(o.count) || o.count < 1 || o.count > 100_000_000) {
@@ -72,7 +114,14 @@ export async function simulateToFiles(o: SimulateToFilesOptions): Promise<Simula
   const fitsDir = o.fits ? join(o.outDir, `${name}_fits`) : undefined;
   const tmpNpy = `${npyPath}.partial`;
   const tmpParams = `${paramsPath}.partial`;
-  if (fitsDir) await mkdir(fitsDir, { recursive: true });
+  // FITS files go to a scratch folder renamed into place at the end, like the other outputs. The
+  // folder they replace may only hold an earlier run's FITS files: never delete anything else.
+  if (fitsDir) await checkReplaceable(fitsDir, name);
+  const tmpFits = fitsDir ? `${fitsDir}.partial` : undefined;
+  if (tmpFits) {
+    await rm(tmpFits, { recursive: true, force: true });
+    await mkdir(tmpFits, { recursive: true });
+  }
 
   const npyHash = createHash('sha256');
   const paramsHash = createHash('sha256');
@@ -101,26 +150,9 @@ export async function simulateToFiles(o: SimulateToFilesOptions): Promise<Simula
             const rec = block.records[k]!;
             const fits = writeFits(
               { width: side, height: side, data: block.raw.subarray(k * px, (k + 1) * px) },
-              {
-                pixelScale: o.spec.pixelScale,
-                cards: {
-                  BUNIT: 'counts/s',
-                  OBJECT: `${o.klass} ${rec.index}`,
-                  DLPRESET: o.spec.preset,
-                  DLCLASS: o.klass,
-                  DLSEED: o.seed,
-                  DLINDEX: rec.index,
-                  THETAE: rec.thetaE,
-                  SNR: rec.snr,
-                  EXPTIME: rec.exposure,
-                  FSUB: rec.fSub,
-                  NSUB: rec.subhalos.length,
-                  PSFSIG: rec.psfSigma,
-                },
-                history: ['Simulated strong lens made by darklens simulate (see the .params.jsonl line of this index)'],
-              },
+              { pixelScale: o.spec.pixelScale, cards: simulationFitsCards(rec, rec.exposure), history: FITS_HISTORY },
             );
-            await writeFile(join(fitsDir, `${name}_${String(rec.index).padStart(digits, '0')}.fits`), fits);
+            await writeFile(join(tmpFits!, `${name}_${String(rec.index).padStart(digits, '0')}.fits`), fits);
           }
         }
         done += block.records.length;
@@ -131,11 +163,16 @@ export async function simulateToFiles(o: SimulateToFilesOptions): Promise<Simula
     await params.close();
     await rename(tmpNpy, npyPath);
     await rename(tmpParams, paramsPath);
+    if (fitsDir && tmpFits) {
+      await rm(fitsDir, { recursive: true, force: true });
+      await rename(tmpFits, fitsDir);
+    }
   } catch (e) {
     await npy.close().catch(() => undefined);
     await params.close().catch(() => undefined);
     await rm(tmpNpy, { force: true });
     await rm(tmpParams, { force: true });
+    if (tmpFits) await rm(tmpFits, { recursive: true, force: true });
     throw e;
   }
 

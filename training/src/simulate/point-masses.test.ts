@@ -6,7 +6,7 @@ import { resolveSpec } from './presets.js';
 import { renderLens } from './render.js';
 
 describe('point-mass deflection field', () => {
-  it.each(['model-a', 'paper', 'lsst'])('interpolates far fields within 0.01 pixel of the exact sum (%s)', (preset) => {
+  it.each(['model-a', 'paper', 'lsst'])('stays within 0.015 pixel of the exact sum everywhere (%s)', (preset) => {
     const spec = resolveSpec(preset);
     for (const klass of ['spherical', 'vortex'] as const) {
       const p = drawParams(spec, klass, 3, 1);
@@ -18,27 +18,29 @@ describe('point-mass deflection field', () => {
       let worst = 0;
       for (let b = 0; b < c.length; b += 3) {
         for (let a = 0; a < c.length; a += 3) {
-          const i = Math.floor(a / 4), j = Math.floor(b / 4);
-          if (field.isNear(i, j)) continue;
           field.exactInto(c[a]!, c[b]!, exact);
-          field.interpolatedInto(i, j, c[a]!, c[b]!, approx);
+          field.fieldInto(Math.floor(a / 4), Math.floor(b / 4), c[a]!, c[b]!, approx);
           worst = Math.max(worst, Math.hypot(exact[0]! - approx[0]!, exact[1]! - approx[1]!));
         }
       }
-      expect(worst / spec.pixelScale).toBeLessThan(0.01);
+      // 0.004 px per mass (the bound the near radius is chosen for); the 25 collinear masses of a
+      // vortex add up coherently to about 2.5 times that at worst.
+      expect(worst / spec.pixelScale).toBeLessThan(0.015);
     }
   });
 
-  it('gives images that match exact summation everywhere', () => {
-    const p = drawParams(resolveSpec('model-a'), 'spherical', 9, 4);
-    const fast = renderLens(p, { noise: false }).image;
-    const exact = renderLens(p, { noise: false, exactSubhalos: true }).image;
-    let worst = 0, peak = 0;
-    for (let k = 0; k < fast.length; k++) {
-      worst = Math.max(worst, Math.abs(fast[k]! - exact[k]!));
-      peak = Math.max(peak, exact[k]!);
+  it.each(['model-a', 'lsst', 'paper'])('gives images within 1e-3 of exact summation, relative to the peak (%s)', (preset) => {
+    for (const klass of ['spherical', 'vortex'] as const) {
+      const p = drawParams(resolveSpec(preset), klass, 9, 4);
+      const fast = renderLens(p, { noise: false }).image;
+      const exact = renderLens(p, { noise: false, exactSubhalos: true }).image;
+      let worst = 0, peak = 0;
+      for (let k = 0; k < fast.length; k++) {
+        worst = Math.max(worst, Math.abs(fast[k]! - exact[k]!));
+        peak = Math.max(peak, exact[k]!);
+      }
+      expect(worst / peak).toBeLessThan(1e-3);
     }
-    expect(worst / peak).toBeLessThan(2e-3);
   });
 
   it('does not deflect a ray that hits a mass exactly (no NaN)', () => {

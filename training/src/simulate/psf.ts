@@ -2,7 +2,12 @@
  * Gaussian PSF applied as two 1-D passes. The kernel is the Gaussian integrated over each pixel
  * (differences of erf), normalized to unit sum, so flux is conserved even when sigma is near a pixel.
  */
+const kernels = new Map<number, Float64Array>();
+
 export function gaussianKernel(sigmaPx: number): Float64Array {
+  const known = kernels.get(sigmaPx);
+  if (known) return known;
+  if (kernels.size > 64) kernels.clear();
   const radius = Math.max(1, Math.ceil(4 * sigmaPx));
   const k = new Float64Array(2 * radius + 1);
   const s = sigmaPx * Math.SQRT2;
@@ -13,6 +18,7 @@ export function gaussianKernel(sigmaPx: number): Float64Array {
     sum += v;
   }
   for (let i = 0; i < k.length; i++) k[i]! /= sum;
+  kernels.set(sigmaPx, k);
   return k;
 }
 
@@ -23,34 +29,30 @@ export function psfPadding(sigmaPx: number): number {
 
 /**
  * Convolves a side x side field with the separable kernel and returns the central crop of
- * (side - 2 * pad)^2 pixels; pad must be at least the kernel radius.
+ * (side - 2 * pad)^2 pixels. pad must be at least the kernel radius, so every tap stays inside the
+ * field and the loops need no bounds checks.
  */
 export function convolveAndCrop(field: Float64Array, side: number, kernel: Float64Array, pad: number): Float64Array {
   const r = (kernel.length - 1) / 2;
+  if (pad < r) throw new RangeError(`padding ${pad} is smaller than the kernel radius ${r}`);
   const out = side - 2 * pad;
-  // Horizontal pass over the rows that the vertical pass needs.
+  const taps = kernel.length;
+  // Horizontal pass over every row (the vertical pass needs the padding rows too).
   const tmp = new Float64Array(side * out);
   for (let j = 0; j < side; j++) {
-    const row = j * side;
     for (let i = 0; i < out; i++) {
-      const c = i + pad;
+      const first = j * side + i + pad - r;
       let acc = 0;
-      for (let t = -r; t <= r; t++) {
-        const ii = c + t;
-        if (ii >= 0 && ii < side) acc += kernel[t + r]! * field[row + ii]!;
-      }
+      for (let t = 0; t < taps; t++) acc += kernel[t]! * field[first + t]!;
       tmp[j * out + i] = acc;
     }
   }
   const res = new Float64Array(out * out);
   for (let j = 0; j < out; j++) {
-    const c = j + pad;
+    const first = (j + pad - r) * out;
     for (let i = 0; i < out; i++) {
       let acc = 0;
-      for (let t = -r; t <= r; t++) {
-        const jj = c + t;
-        if (jj >= 0 && jj < side) acc += kernel[t + r]! * tmp[jj * out + i]!;
-      }
+      for (let t = 0; t < taps; t++) acc += kernel[t]! * tmp[first + t * out + i]!;
       res[j * out + i] = acc;
     }
   }

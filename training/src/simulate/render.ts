@@ -1,4 +1,4 @@
-import { centredGrid, subpixelCoords } from './grid.js';
+import { centredGrid, subpixelCoords, type Grid } from './grid.js';
 import { addPoissonNoise, exposureForSnr } from './noise.js';
 import type { LensParams } from './params.js';
 import { PointMassField } from './point-masses.js';
@@ -39,23 +39,17 @@ export function renderLens(p: LensParams, options: RenderOptions = {}): RenderRe
   const sigmaPx = p.psfSigma / p.pixelScale;
   const pad = usePsf ? psfPadding(sigmaPx) : 0;
   const grid = centredGrid(p.grid, p.pixelScale, pad);
-  const S = p.supersample;
   const side = grid.side;
-  const coords = subpixelCoords(grid, S);
+  const inner = sampling(grid, p.supersample);
+  const ring = pad > 0 ? sampling(grid, 1) : inner;
 
   const source = new SersicEvaluator(p.source);
   const light = options.lensLight === false ? undefined : new SersicEvaluator(p.lensLight);
   const field = p.subhalos.length > 0 ? new PointMassField(p.subhalos, grid, { exact: options.exactSubhalos === true }) : undefined;
   const arcAcc = new Float64Array(side * side);
   const lightAcc = new Float64Array(side * side);
-  traceSource(p, side, S, coords, sisUnitVectors(coords), source, field, arcAcc);
-  if (light) sampleLensLight(side, S, coords, light, lightAcc);
-
-  const inv = 1 / (S * S);
-  for (let k = 0; k < arcAcc.length; k++) {
-    arcAcc[k]! *= inv;
-    lightAcc[k]! *= inv;
-  }
+  traceSource(p, grid, pad, inner, ring, source, field, arcAcc);
+  if (light) sampleLensLight(grid, pad, inner, ring, light, lightAcc);
 
   let arc: Float64Array;
   let lens: Float64Array;
@@ -81,17 +75,16 @@ export function renderLens(p: LensParams, options: RenderOptions = {}): RenderRe
 }
 
 /**
- * x/|x| and y/|x| at every sub-pixel: the SIS deflection is thetaE times this, and it depends only
- * on the grid, so it is computed once per grid and kept (a few MB at most).
+ * x/|x| and y/|x| at every sample of a coordinate axis: the SIS deflection is thetaE times this, and
+ * it depends only on the grid, so it is computed once per grid and kept (a few MB at most).
  */
-const unitCache = new Map<Float64Array, { ux: Float64Array; uy: Float64Array }>();
-const unitKeys = new Map<string, Float64Array>();
+const unitCache = new Map<string, { ux: Float64Array; uy: Float64Array }>();
 
 function sisUnitVectors(coords: Float64Array): { ux: Float64Array; uy: Float64Array } {
-  const key = `${coords.length}:${coords[0]}:${coords[1]}`;
-  const known = unitKeys.get(key);
-  if (known) return unitCache.get(known)!;
   const n = coords.length;
+  const key = `${n}:${coords[0]}:${coords[n - 1]}`;
+  const known = unitCache.get(key);
+  if (known) return known;
   const ux = new Float64Array(n * n);
   const uy = new Float64Array(n * n);
   for (let b = 0; b < n; b++) {
@@ -103,136 +96,176 @@ function sisUnitVectors(coords: Float64Array): { ux: Float64Array; uy: Float64Ar
       uy[b * n + a] = r > 0 ? y / r : 0;
     }
   }
-  if (unitKeys.size > 8) {
-    unitKeys.clear();
-    unitCache.clear();
-  }
-  unitKeys.set(key, coords);
-  unitCache.set(coords, { ux, uy });
+  if (unitCache.size >= 8) unitCache.clear();
+  unitCache.set(key, { ux, uy });
   return { ux, uy };
 }
 
 const T_END = STEPS_PER_RE * T_MAX;
 
+/** Sampling of one region of the grid: S x S sub-pixels per pixel. */
+interface Sampling {
+  S: number;
+  coords: Float64Array;
+  ux: Float64Array;
+  uy: Float64Array;
+  frac: Float64Array;
+}
+
+function sampling(grid: Grid, S: number): Sampling {
+  const coords = subpixelCoords(grid, S);
+  const frac = new Float64Array(S);
+  for (let s = 0; s < S; s++) frac[s] = (s + 0.5) / S;
+  return { S, coords, frac, ...sisUnitVectors(coords) };
+}
+
 /**
- * The hot loop: for every sub-pixel, deflect (SIS + shear + point masses), sample the source at the
- * traced position and sum per pixel. Inlined by hand (it is most of the simulator's time). Far from
- * all point masses their field is interpolated bilinearly from the pixel's corners, which along a
- * sub-pixel row is linear in x: two multiply-adds per sub-pixel.
+ * The hot loop: for every sub-pixel, deflect (SIS + shear + point masses), find where the ray lands
+ * in the source's own frame, and sample the source there; sum per pixel.
+ *
+ * The traced position is linear in (x, y, x/|x|, y/|x|, point-mass field), and so is the source's
+ * rotated, axis-ratio-scaled, table-scaled frame, so all of it folds into per-image coefficients:
+ * per ray, a handful of multiply-adds, one sqrt and one table lookup. Far from every point mass their
+ * field is interpolated from the pixel's corners (linear along a sub-row); the pixel's near masses
+ * are summed exactly. The padding ring outside the image, which only feeds the PSF's tails, is
+ * sampled at pixel centres (`ring`); the image itself at `inner`.
  */
 function traceSource(
   p: LensParams,
-  side: number,
-  S: number,
-  coords: Float64Array,
-  sis: { ux: Float64Array; uy: Float64Array },
+  grid: Grid,
+  pad: number,
+  inner: Sampling,
+  ring: Sampling,
   source: SersicEvaluator,
   field: PointMassField | undefined,
   arcAcc: Float64Array,
 ): void {
+  const side = grid.side;
   const thetaE = p.thetaE;
   const g1 = p.shear.gamma * Math.cos(2 * p.shear.phi);
   const g2 = p.shear.gamma * Math.sin(2 * p.shear.phi);
-  const { ux, uy } = sis;
-  const sT = source.table, sC = source.cos, sS = source.sin, sQ = source.sqrtQ, sIQ = source.invSqrtQ;
-  const sK = source.scale, sX = source.p.x, sY = source.p.y, sIe = source.p.ie, sN = source.p.n, sRe = source.p.re;
+  const c = source.cos, s = source.sin, sX = source.p.x, sY = source.p.y;
+  // u, v: table-index units along the source's major and minor axes.
+  const ku = source.sqrtQ * source.scale;
+  const kv = source.invSqrtQ * source.scale;
+  const Ax = ku * (c * (1 - g1) - s * g2), Ay = ku * (s * (1 + g1) - c * g2);
+  const Aux = -ku * thetaE * c, Auy = -ku * thetaE * s, A0 = -ku * (c * sX + s * sY);
+  const Bx = kv * (-c * g2 - s * (1 - g1)), By = kv * (c * (1 + g1) + s * g2);
+  const Bux = kv * thetaE * s, Buy = -kv * thetaE * c, B0 = -kv * (c * sY - s * sX);
+  // A deflection (fx, fy) moves (u, v) by (Fu fx + Fv fy, Gu fx + Gv fy).
+  const Fu = -ku * c, Fv = -ku * s, Gu = kv * s, Gv = -kv * c;
+  const T = source.table, ie = source.p.ie, n = source.p.n, re = source.p.re, K = source.scale;
+
   const hasField = field !== undefined;
-  const near = field?.near;
-  const cx = field?.cornerX;
-  const cy = field?.cornerY;
-  const cs = side + 1;
-  const n = side * S;
-  const sub = [0, 0];
-  const frac = new Float64Array(S);
-  for (let s = 0; s < S; s++) frac[s] = (s + 0.5) / S;
+  const nearStart = field?.nearStart;
+  const nearList = field?.nearList;
+  const mx = field?.xs, my = field?.ys, mb = field?.bs;
+  const corners = new Float64Array(8);
 
   for (let j = 0; j < side; j++) {
-    for (let sj = 0; sj < S; sj++) {
-      const row = j * S + sj;
-      const y = coords[row]!;
-      const fy = frac[sj]!;
-      for (let i = 0; i < side; i++) {
-        const exact = hasField && near![j * side + i] === 1;
-        // Far field along this sub-row of the pixel: value at the left edge and change across it.
-        let fxL = 0, fxD = 0, fyL = 0, fyD = 0;
-        if (hasField && !exact) {
-          const k = j * cs + i;
-          const x00 = cx![k]!, x10 = cx![k + 1]!, x01 = cx![k + cs]!, x11 = cx![k + cs + 1]!;
-          const y00 = cy![k]!, y10 = cy![k + 1]!, y01 = cy![k + cs]!, y11 = cy![k + cs + 1]!;
-          fxL = x00 + fy * (x01 - x00);
-          fxD = x10 + fy * (x11 - x10) - fxL;
-          fyL = y00 + fy * (y01 - y00);
-          fyD = y10 + fy * (y11 - y10) - fyL;
-        }
-        let arcSum = 0;
-        const base = row * n + i * S;
+    const jIn = j >= pad && j < side - pad;
+    for (let i = 0; i < side; i++) {
+      const smp = jIn && i >= pad && i < side - pad ? inner : ring;
+      const S = smp.S, coords = smp.coords, ux = smp.ux, uy = smp.uy, frac = smp.frac;
+      const rowLen = side * S;
+      // Far field at the corners, already in (u, v) units; near masses q0..q1.
+      let u00 = 0, u10 = 0, u01 = 0, u11 = 0, v00 = 0, v10 = 0, v01 = 0, v11 = 0, q0 = 0, q1 = 0;
+      if (hasField) {
+        field.farCorners(i, j, corners);
+        u00 = Fu * corners[0]! + Fv * corners[4]!;
+        u10 = Fu * corners[1]! + Fv * corners[5]!;
+        u01 = Fu * corners[2]! + Fv * corners[6]!;
+        u11 = Fu * corners[3]! + Fv * corners[7]!;
+        v00 = Gu * corners[0]! + Gv * corners[4]!;
+        v10 = Gu * corners[1]! + Gv * corners[5]!;
+        v01 = Gu * corners[2]! + Gv * corners[6]!;
+        v11 = Gu * corners[3]! + Gv * corners[7]!;
+        q0 = nearStart![j * side + i]!;
+        q1 = nearStart![j * side + i + 1]!;
+      }
+      let sum = 0;
+      for (let sj = 0; sj < S; sj++) {
+        const row = j * S + sj;
+        const y = coords[row]!;
+        const fy = frac[sj]!;
+        const uL = u00 + fy * (u01 - u00);
+        const uD = u10 + fy * (u11 - u10) - uL;
+        const vL = v00 + fy * (v01 - v00);
+        const vD = v10 + fy * (v11 - v10) - vL;
+        const rowU = Ay * y + A0 + uL;
+        const rowV = By * y + B0 + vL;
+        const base = row * rowLen + i * S;
         for (let si = 0; si < S; si++) {
           const x = coords[i * S + si]!;
-          let ax = thetaE * ux[base + si]! + g1 * x + g2 * y;
-          let ay = thetaE * uy[base + si]! + g2 * x - g1 * y;
-          if (hasField) {
-            if (exact) {
-              field.exactInto(x, y, sub);
-              ax += sub[0]!;
-              ay += sub[1]!;
-            } else {
-              const f = frac[si]!;
-              ax += fxL + f * fxD;
-              ay += fyL + f * fyD;
+          const ex = ux[base + si]!;
+          const ey = uy[base + si]!;
+          const f = frac[si]!;
+          let u = rowU + Ax * x + Aux * ex + Auy * ey + f * uD;
+          let v = rowV + Bx * x + Bux * ex + Buy * ey + f * vD;
+          for (let q = q0; q < q1; q++) {
+            const m = nearList![q]!;
+            const dx = x - mx![m]!;
+            const dy = y - my![m]!;
+            const r2 = dx * dx + dy * dy;
+            if (r2 > 0) {
+              const w = mb![m]! / r2;
+              u += w * (Fu * dx + Fv * dy);
+              v += w * (Gu * dx + Gv * dy);
             }
           }
-          const dx = x - ax - sX;
-          const dy = y - ay - sY;
-          const u = (sC * dx + sS * dy) * sQ;
-          const v = (sC * dy - sS * dx) * sIQ;
-          const t = Math.sqrt(u * u + v * v) * sK;
+          const t = Math.sqrt(u * u + v * v);
           if (t < T_END) {
             const ti = t | 0;
-            const t0 = sT[ti]!;
-            arcSum += t0 + (t - ti) * (sT[ti + 1]! - t0);
+            const t0 = T[ti]!;
+            sum += t0 + (t - ti) * (T[ti + 1]! - t0);
           } else {
-            arcSum += sersicShape(sN, t / sK / sRe);
+            sum += sersicShape(n, t / K / re);
           }
         }
-        arcAcc[j * side + i]! += arcSum * sIe;
       }
+      arcAcc[j * side + i] = (sum * ie) / (S * S);
     }
   }
 }
 
 /**
- * Lens light, summed per pixel. The profile is centred on the lens and so point-symmetric, and the
- * grid is symmetric about the lens, so each sub-pixel value in the lower half also serves its mirror
- * image (-x, -y): half the evaluations, bit-identical values.
+ * Lens light, averaged per pixel. The profile is centred on the lens and so point-symmetric, and the
+ * grid is symmetric about the lens: pixel k and pixel N - 1 - k are mirror images and get the same
+ * value, computed once.
  */
-function sampleLensLight(side: number, S: number, coords: Float64Array, light: SersicEvaluator, acc: Float64Array): void {
-  const { table: T, cos: c, sin: s, sqrtQ: q, invSqrtQ: iq, scale: K } = light;
-  const { ie, n: sn, re, x: cx0, y: cy0 } = light.p;
+function sampleLensLight(grid: Grid, pad: number, inner: Sampling, ring: Sampling, light: SersicEvaluator, acc: Float64Array): void {
+  const { ie, n, re, x: cx0, y: cy0 } = light.p;
   if (cx0 !== 0 || cy0 !== 0) throw new Error('lens light must be centred on the lens');
-  const n = side * S;
-  const half = Math.ceil(n / 2);
-  for (let b = 0; b < half; b++) {
-    const y = coords[b]!;
-    const j = (b / S) | 0;
-    const jm = side - 1 - j;
-    // The middle sub-row of an odd count mirrors onto itself: count it once.
-    const selfMirror = 2 * b + 1 === n;
-    for (let a = 0; a < n; a++) {
-      const x = coords[a]!;
-      const u = (c * x + s * y) * q;
-      const v = (c * y - s * x) * iq;
-      const t = Math.sqrt(u * u + v * v) * K;
-      let val: number;
-      if (t < T_END) {
-        const ti = t | 0;
-        const t0 = T[ti]!;
-        val = t0 + (t - ti) * (T[ti + 1]! - t0);
-      } else {
-        val = sersicShape(sn, t / K / re);
+  const { table: T, scale: K } = light;
+  const Lx = light.cos * light.sqrtQ * K, Ly = light.sin * light.sqrtQ * K;
+  const Mx = -light.sin * light.invSqrtQ * K, My = light.cos * light.invSqrtQ * K;
+  const side = grid.side;
+  const N = side * side;
+  for (let k = 0; k < Math.ceil(N / 2); k++) {
+    const j = (k / side) | 0;
+    const i = k - j * side;
+    const smp = j >= pad && j < side - pad && i >= pad && i < side - pad ? inner : ring;
+    const S = smp.S, coords = smp.coords;
+    let sum = 0;
+    for (let sj = 0; sj < S; sj++) {
+      const y = coords[j * S + sj]!;
+      const uy = Ly * y, vy = My * y;
+      for (let si = 0; si < S; si++) {
+        const x = coords[i * S + si]!;
+        const u = Lx * x + uy;
+        const v = Mx * x + vy;
+        const t = Math.sqrt(u * u + v * v);
+        if (t < T_END) {
+          const ti = t | 0;
+          const t0 = T[ti]!;
+          sum += t0 + (t - ti) * (T[ti + 1]! - t0);
+        } else {
+          sum += sersicShape(n, t / K / re);
+        }
       }
-      const i = (a / S) | 0;
-      acc[j * side + i]! += val * ie;
-      if (!selfMirror) acc[jm * side + (side - 1 - i)]! += val * ie;
     }
+    const value = (sum * ie) / (S * S);
+    acc[k] = value;
+    acc[N - 1 - k] = value;
   }
 }
