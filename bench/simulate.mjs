@@ -28,7 +28,7 @@ const SEED = 20240601;
  */
 const COUNTS = {
   full: {
-    'model-a': { warmup: 40, single: 400, allPerThread: 250 },
+    'model-a': { warmup: 40, single: 400, allPerThread: 1000 },
     paper: { warmup: 8, single: 60, allPerThread: 40 },
   },
   quick: {

@@ -1,12 +1,9 @@
-/**
- * In-memory form of decoded cutouts. Pixels are float32, row-major, row 0 first as stored in the
- * file (FITS row 0 is the bottom of the sky image; we keep file order and never flip silently).
- */
-export interface Cutout {
+/** What a single cutout and a stack of cutouts both carry. */
+interface CutoutFields {
+  /** Width of an image in pixels. */
   width: number;
+  /** Height of an image in pixels. */
   height: number;
-  /** Pixel values, length width*height. Masked pixels hold NaN. */
-  data: Float32Array;
   /** Number of masked pixels (NaN or BLANK in the source). */
   masked: number;
   /** Pixel scale in arcsec/pixel when the file states one. */
@@ -17,17 +14,21 @@ export interface Cutout {
   meta: Record<string, string | number | boolean>;
 }
 
+/**
+ * In-memory form of decoded cutouts. Pixels are float32, row-major, row 0 first as stored in the
+ * file (FITS row 0 is the bottom of the sky image; we keep file order and never flip silently).
+ */
+export interface Cutout extends CutoutFields {
+  /** Pixel values, length width*height. Masked pixels hold NaN. */
+  data: Float32Array;
+}
+
 /** A stack of equally sized images, e.g. an .npy [N,1,H,W] file. */
-export interface CutoutStack {
+export interface CutoutStack extends CutoutFields {
+  /** Number of images. */
   count: number;
-  width: number;
-  height: number;
   /** count*height*width float32 values, image after image. Masked pixels hold NaN. */
   data: Float32Array;
-  masked: number;
-  pixelScale?: number;
-  format: CutoutFormat;
-  meta: Record<string, string | number | boolean>;
 }
 
 export type CutoutFormat = 'fits' | 'npy' | 'png' | 'jpeg';

@@ -2,35 +2,15 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { CutoutStack } from '../cutout.js';
-import { DarklensError } from '../errors.js';
 import { decodeCutout, decodeStack, stackToCutouts } from './decode.js';
 import { readNpy } from './npy-read.js';
 import { writeNpy } from './npy-write.js';
+import { codeOf, errorOf } from '../../../test/helpers/cutout-errors.js';
 
 const FIXTURES = new URL('../../test-fixtures/', import.meta.url);
 
 function fixture(path: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(path, FIXTURES)));
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
-
-function errorOf(fn: () => unknown): DarklensError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e;
-    throw e;
-  }
-  throw new Error('expected a DarklensError');
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

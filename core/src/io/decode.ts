@@ -9,6 +9,7 @@ import { Gunzip } from 'fflate';
 import type { Cutout, CutoutStack, DecodeLimits } from '../cutout.js';
 import { DEFAULT_LIMITS } from '../cutout.js';
 import { DarklensError } from '../errors.js';
+import { crc32Update } from './crc32.js';
 import { readFits } from './fits-read.js';
 import { readNpy } from './npy-read.js';
 import { readJpeg, readPng } from './raster-read.js';
@@ -34,23 +35,6 @@ const ACCEPTED_FORMATS = 'accepted: FITS, FITS.gz, NPY, PNG, JPEG (recognised by
 const MAX_DEFLATE_RATIO = 1032;
 const MIN_GUNZIP_SLICE = 16 * 1024;
 const MAX_GUNZIP_SLICE = 4 * 1024 * 1024;
-
-const CRC_TABLE = ((): Uint32Array => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** Continues a CRC-32 (as used by gzip) over `chunk`; start with crc = 0. */
-function crc32Update(crc: number, chunk: Uint8Array): number {
-  let c = ~crc;
-  for (let i = 0; i < chunk.length; i++) c = (CRC_TABLE[(c ^ (chunk[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 function u32le(bytes: Uint8Array, i: number): number {
   return (

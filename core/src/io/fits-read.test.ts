@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Cutout } from '../cutout.js';
-import { DarklensError, type ErrorCode } from '../errors.js';
+import { DarklensError } from '../errors.js';
 import { encodeHeader, formatCard, parseCard, parseHeader } from './fits-header.js';
 import { bigIntToFloat32, readFits } from './fits-read.js';
 import { writeFits } from './fits-write.js';
+import { errorOf, expectError } from '../../../test/helpers/cutout-errors.js';
 
 /** One entry of expected.json, written by scripts/make-fits-fixtures.py from what astropy reads. */
 interface Expected {
@@ -30,28 +31,6 @@ const expected = (JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'u
 
 function opts(c: Expected) {
   return c.hdu === null ? {} : { hdu: c.hdu };
-}
-
-/** Runs fn and returns the DarklensError it throws; fails the test on success or any other exception. */
-function catchError(fn: () => unknown): DarklensError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  if (thrown === undefined) throw new Error('expected a DarklensError, but nothing was thrown');
-  if (!(thrown instanceof DarklensError)) {
-    throw new Error(`expected a DarklensError, got ${thrown instanceof Error ? thrown.stack : typeof thrown}`, { cause: thrown });
-  }
-  return thrown;
-}
-
-function expectError(fn: () => unknown, code: ErrorCode, ...messageParts: (string | RegExp)[]): DarklensError {
-  const e = catchError(fn);
-  expect(e.code, e.message).toBe(code);
-  for (const part of messageParts) expect(e.message).toMatch(part);
-  return e;
 }
 
 /** Replaces the value of the first card with this keyword (in the first header) by `valueText`. */
@@ -159,7 +138,7 @@ describe('readFits against astropy (committed fixtures)', () => {
     expect(got.meta.EXTNAME).toBe('IMG');
     // Pretending the heap is empty moves the image: the reader must then fail, not read garbage.
     const noHeap = setCard(fixture(c.file), 'PCOUNT', '0', 2880);
-    const e = catchError(() => readFits(noHeap));
+    const e = errorOf(() => readFits(noHeap));
     expect(['bad_header', 'not_found', 'truncated']).toContain(e.code);
   });
 
@@ -224,7 +203,7 @@ describe('readFits rejects bad input with typed errors', () => {
         if (cut >= end) {
           expect(readFits(part, opts(c)).data, `${c.file} cut at ${cut}`).toEqual(full.data);
         } else {
-          const e = catchError(() => readFits(part, opts(c)));
+          const e = errorOf(() => readFits(part, opts(c)));
           expect(['truncated', 'not_found'], `${c.file} cut at ${cut}: ${e.message}`).toContain(e.code);
         }
       }

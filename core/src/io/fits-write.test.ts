@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DarklensError, type ErrorCode } from '../errors.js';
 import { parseHeader } from './fits-header.js';
 import { readFits } from './fits-read.js';
 import { writeFits } from './fits-write.js';
+import { expectError } from '../../../test/helpers/cutout-errors.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -19,18 +19,6 @@ const hasAstropy = (() => {
     return false;
   }
 })();
-
-function expectError(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, 'expected a DarklensError').toBeInstanceOf(DarklensError);
-  expect((thrown as DarklensError).code, (thrown as DarklensError).message).toBe(code);
-  if (pattern) expect((thrown as DarklensError).message).toMatch(pattern);
-}
 
 function cardsOf(bytes: Uint8Array): string[] {
   const out: string[] = [];

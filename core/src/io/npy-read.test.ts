@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
 import { readNpy } from './npy-read.js';
+import { codeOf, errorOf, expectEveryCutTruncated } from '../../../test/helpers/cutout-errors.js';
 
 const FIXTURES = new URL('../../test-fixtures/npy/', import.meta.url);
 
@@ -22,27 +22,6 @@ const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'ut
 
 function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(name, FIXTURES)));
-}
-
-/** The DarklensError code `fn` throws, 'no error' if it returns; any other exception fails the test. */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
-
-function errorOf(fn: () => unknown): DarklensError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e;
-    throw e;
-  }
-  throw new Error('expected a DarklensError');
 }
 
 /** Builds an .npy file from header text and data bytes, padding the header like numpy does. */
@@ -255,9 +234,7 @@ describe('readNpy truncation and limits', () => {
   it('reports every truncation of every accepted fixture as truncated', () => {
     for (const name of Object.keys(expected.accepted)) {
       const bytes = fixture(name);
-      for (let cut = 0; cut < bytes.length; cut++) {
-        expect(codeOf(() => readNpy(bytes.subarray(0, cut))), `${name} cut at ${cut}`).toBe('truncated');
-      }
+      expectEveryCutTruncated(bytes, readNpy, name);
     }
   });
 

@@ -1,20 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
 import { readNpy } from './npy-read.js';
 import { npyHeader, writeNpy } from './npy-write.js';
+import { codeOf } from '../../../test/helpers/cutout-errors.js';
 
 const FIXTURES = new URL('../../test-fixtures/npy/', import.meta.url);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 function ascii(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);

@@ -1,7 +1,7 @@
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
 import { encodePngGray, encodePngRgb, PNG_MAX_SIDE } from './png-write.js';
+import { expectError } from '../../../test/helpers/cutout-errors.js';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -22,17 +22,6 @@ function ihdr(png: Uint8Array) {
     colorType: png[25],
     interlace: png[28],
   };
-}
-
-function expectError(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarklensError);
-    expect((e as DarklensError).code).toBe(code);
-    return;
-  }
-  expect.fail('expected a DarklensError');
 }
 
 describe('encodePngGray', () => {

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { encode as encodePng } from 'fast-png';
 import { zlibSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
+import { crc32 } from './crc32.js';
 import { readJpeg, readPng } from './raster-read.js';
+import { codeOf, errorOf, expectEveryCutTruncated } from '../../../test/helpers/cutout-errors.js';
 
 const FIXTURES = new URL('../../test-fixtures/raster/', import.meta.url);
 
@@ -34,26 +35,6 @@ function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(name, FIXTURES)));
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
-
-function errorOf(fn: () => unknown): DarklensError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DarklensError) return e;
-    throw e;
-  }
-  throw new Error('expected a DarklensError');
-}
-
 /** The documented grey value of pixel i: grey/max, or luma 0.299 R + 0.587 G + 0.114 B over max. */
 function greyAt(e: { grey?: number[]; rgb?: number[] }, max: number, i: number): number {
   if (e.grey) return (e.grey[i] as number) / max;
@@ -63,17 +44,6 @@ function greyAt(e: { grey?: number[]; rgb?: number[] }, max: number, i: number):
 
 // --- a tiny PNG builder for hand-made (and broken) files ---------------------------------------
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 function chunk(type: string, data: Uint8Array | number[]): Uint8Array {
   const body = new Uint8Array(4 + data.length);
   for (let i = 0; i < 4; i++) body[i] = type.charCodeAt(i);
@@ -82,7 +52,7 @@ function chunk(type: string, data: Uint8Array | number[]): Uint8Array {
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
   out.set(body, 4);
-  view.setUint32(8 + data.length, crc(body));
+  view.setUint32(8 + data.length, crc32(body));
   return out;
 }
 
@@ -118,7 +88,7 @@ function fixCrcs(bytes: Uint8Array): void {
   while (pos + 12 <= bytes.length) {
     const length = view.getUint32(pos);
     if (pos + 12 + length > bytes.length) return;
-    view.setUint32(pos + 8 + length, crc(bytes.subarray(pos + 4, pos + 8 + length)));
+    view.setUint32(pos + 8 + length, crc32(bytes.subarray(pos + 4, pos + 8 + length)));
     pos += 12 + length;
   }
 }
@@ -294,9 +264,7 @@ describe('readPng rejections', () => {
   it('reports every truncation of several fixtures as truncated', () => {
     for (const name of ['grey1.png', 'grey16-adam7.png', 'palette2-adam7-trns.png', 'rgba16.png', 'pillow-rgb.png']) {
       const bytes = fixture(name);
-      for (let cut = 0; cut < bytes.length; cut++) {
-        expect(codeOf(() => readPng(bytes.subarray(0, cut))), `${name} cut at ${cut}`).toBe('truncated');
-      }
+      expectEveryCutTruncated(bytes, readPng, name);
     }
   });
 
@@ -385,9 +353,7 @@ describe('readJpeg', () => {
   it('reports every truncation of every fixture as truncated', () => {
     for (const name of Object.keys(expected.jpeg)) {
       const bytes = fixture(name);
-      for (let cut = 0; cut < bytes.length; cut++) {
-        expect(codeOf(() => readJpeg(bytes.subarray(0, cut))), `${name} cut at ${cut}`).toBe('truncated');
-      }
+      expectEveryCutTruncated(bytes, readJpeg, name);
     }
   });
 

@@ -20,6 +20,7 @@ import { Unzlib } from 'fflate';
 import type { Cutout, DecodeLimits } from '../cutout.js';
 import { DEFAULT_LIMITS } from '../cutout.js';
 import { DarklensError } from '../errors.js';
+import { crc32 } from './crc32.js';
 
 const LUMA_R = 0.299;
 const LUMA_G = 0.587;
@@ -46,22 +47,6 @@ function checkDimensions(kind: 'PNG' | 'JPEG', width: number, height: number, li
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PNG_ACCEPTED = 'accepted: a complete PNG file (signature, IHDR, IDAT..., IEND)';
-
-const CRC_TABLE = ((): Uint32Array => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** Big-endian uint32 at i; the caller has checked that i+4 <= bytes.length. */
 function u32(bytes: Uint8Array, i: number): number {

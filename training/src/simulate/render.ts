@@ -3,7 +3,7 @@ import { addPoissonNoise, exposureForSnr } from './noise.js';
 import type { LensParams } from './params.js';
 import { PointMassField } from './point-masses.js';
 import { convolveAndCrop, crop, gaussianKernel, psfPadding } from './psf.js';
-import { SersicEvaluator, STEPS_PER_RE, T_MAX, sersicShape } from './sersic.js';
+import { SersicEvaluator, shapeAt } from './sersic.js';
 
 export interface RenderOptions {
   /** Convolve with the PSF (default true). */
@@ -101,8 +101,6 @@ function sisUnitVectors(coords: Float64Array): { ux: Float64Array; uy: Float64Ar
   return { ux, uy };
 }
 
-const T_END = STEPS_PER_RE * T_MAX;
-
 /** Sampling of one region of the grid: S x S sub-pixels per pixel. */
 interface Sampling {
   S: number;
@@ -154,7 +152,7 @@ function traceSource(
   const Bux = kv * thetaE * s, Buy = -kv * thetaE * c, B0 = -kv * (c * sY - s * sX);
   // A deflection (fx, fy) moves (u, v) by (Fu fx + Fv fy, Gu fx + Gv fy).
   const Fu = -ku * c, Fv = -ku * s, Gu = kv * s, Gv = -kv * c;
-  const T = source.table, ie = source.p.ie, n = source.p.n, re = source.p.re, K = source.scale;
+  const T = source.table, ie = source.p.ie, n = source.p.n;
 
   const hasField = field !== undefined;
   const nearStart = field?.nearStart;
@@ -213,14 +211,7 @@ function traceSource(
               v += w * (Gu * dx + Gv * dy);
             }
           }
-          const t = Math.sqrt(u * u + v * v);
-          if (t < T_END) {
-            const ti = t | 0;
-            const t0 = T[ti]!;
-            sum += t0 + (t - ti) * (T[ti + 1]! - t0);
-          } else {
-            sum += sersicShape(n, t / K / re);
-          }
+          sum += shapeAt(T, n, Math.sqrt(u * u + v * v));
         }
       }
       arcAcc[j * side + i] = (sum * ie) / (S * S);
@@ -234,7 +225,7 @@ function traceSource(
  * value, computed once.
  */
 function sampleLensLight(grid: Grid, pad: number, inner: Sampling, ring: Sampling, light: SersicEvaluator, acc: Float64Array): void {
-  const { ie, n, re, x: cx0, y: cy0 } = light.p;
+  const { ie, n, x: cx0, y: cy0 } = light.p;
   if (cx0 !== 0 || cy0 !== 0) throw new Error('lens light must be centred on the lens');
   const { table: T, scale: K } = light;
   const Lx = light.cos * light.sqrtQ * K, Ly = light.sin * light.sqrtQ * K;
@@ -254,14 +245,7 @@ function sampleLensLight(grid: Grid, pad: number, inner: Sampling, ring: Samplin
         const x = coords[i * S + si]!;
         const u = Lx * x + uy;
         const v = Mx * x + vy;
-        const t = Math.sqrt(u * u + v * v);
-        if (t < T_END) {
-          const ti = t | 0;
-          const t0 = T[ti]!;
-          sum += t0 + (t - ti) * (T[ti + 1]! - t0);
-        } else {
-          sum += sersicShape(n, t / K / re);
-        }
+        sum += shapeAt(T, n, Math.sqrt(u * u + v * v));
       }
     }
     const value = (sum * ie) / (S * S);

@@ -2,22 +2,12 @@ import { DarklensError } from '@darklens/core';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { ASINH_K, colormapTable, finiteRange, NAN_COLOR, RgbCanvas, stretchIndex } from './canvas.js';
+import { expectError } from '../../../test/helpers/cutout-errors.js';
 
 function ramp(width: number, height: number, f: (x: number, y: number) => number) {
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = f(x, y);
   return { width, height, data };
-}
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarklensError);
-    expect((e as DarklensError).code).toBe(code);
-    return;
-  }
-  expect.fail('expected a DarklensError');
 }
 
 function luminance(lut: Uint8Array, i: number): number {
@@ -34,9 +24,9 @@ describe('RgbCanvas basics', () => {
   });
 
   it('rejects bad sizes', () => {
-    expectCode(() => new RgbCanvas(0, 5), 'invalid_argument');
-    expectCode(() => new RgbCanvas(5, 2.5), 'invalid_argument');
-    expectCode(() => new RgbCanvas(1 << 15, 1 << 15), 'too_large');
+    expectError(() => new RgbCanvas(0, 5), 'invalid_argument');
+    expectError(() => new RgbCanvas(5, 2.5), 'invalid_argument');
+    expectError(() => new RgbCanvas(1 << 15, 1 << 15), 'too_large');
   });
 
   it('sets pixels in RGB order, row-major, clamping colours and ignoring outside points', () => {
@@ -206,13 +196,13 @@ describe('drawGray', () => {
 
   it('validates its inputs', () => {
     const c = new RgbCanvas(4, 4);
-    expectCode(() => c.drawGray(0, 0, { width: 3, height: 2, data: new Float32Array(5) }), 'invalid_argument');
-    expectCode(() => c.drawGray(0, 0, { width: 0, height: 2, data: new Float32Array(0) }), 'invalid_argument');
-    expectCode(() => c.drawGray(0, 0, img, { scale: 0 }), 'invalid_argument');
-    expectCode(() => c.drawGray(0, 0, img, { min: 5, max: 5 }), 'invalid_argument');
-    expectCode(() => c.drawGray(0, 0, img, { min: NaN }), 'invalid_argument');
-    expectCode(() => c.drawGray(0, 0, img, { stretch: 'log' as 'linear' }), 'invalid_argument');
-    expectCode(() => c.drawGray(0, 0, img, { colormap: 'jet' as 'gray' }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, { width: 3, height: 2, data: new Float32Array(5) }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, { width: 0, height: 2, data: new Float32Array(0) }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, img, { scale: 0 }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, img, { min: 5, max: 5 }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, img, { min: NaN }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, img, { stretch: 'log' as 'linear' }), 'invalid_argument');
+    expectError(() => c.drawGray(0, 0, img, { colormap: 'jet' as 'gray' }), 'invalid_argument');
   });
 });
 
