@@ -471,6 +471,17 @@ describe('failed and interrupted runs', () => {
   });
 });
 
+describe('npm start (the README command)', () => {
+  it('runs the demo end to end through the package.json start script', () => {
+    const out = join(dir, 'start');
+    const r = spawnSync('npm', ['start', '--silent', '--', '-o', out, '-n', '1'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Contact sheet');
+    for (const klass of ['no_sub', 'spherical', 'vortex']) expect(existsSync(join(out, `${klass}.npy`)), klass).toBe(true);
+    expect(readFileSync(join(out, 'contact-sheet.png')).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+  });
+});
+
 describe('demo', () => {
   it('writes the three class .npy files, FITS and a contact sheet', async () => {
     const r = await cli(['demo', '-o', 'D', '-n', '2'], dir);
