@@ -9,3 +9,4 @@ export * from './io/npy-write.js';
 export * from './io/raster-read.js';
 export * from './io/png-write.js';
 export * from './preprocess/scale.js';
+export * from './calibration/index.js';

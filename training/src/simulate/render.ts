@@ -33,6 +33,8 @@ export interface RenderResult {
  * Renders one lens: ray-trace every sub-pixel through SIS + external shear + point masses, sample
  * the source's surface brightness there (lensing conserves surface brightness), add the lens light,
  * bin the sub-pixels, convolve with the PSF, then add Poisson noise at the requested peak SNR.
+ * The field is padded by the PSF's radius so light from just outside the cutout blurs in; that ring
+ * only feeds the PSF's tails and is sampled at pixel centres, the cutout itself at p.supersample^2.
  */
 export function renderLens(p: LensParams, options: RenderOptions = {}): RenderResult {
   const usePsf = options.psf !== false && p.psfSigma > 0;

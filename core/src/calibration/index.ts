@@ -1,0 +1,3 @@
+export * from './thresholds.js';
+export * from './scoring.js';
+export * from './calibration-file.js';

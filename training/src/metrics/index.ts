@@ -1,0 +1,4 @@
+export * from './roc.js';
+export * from './pr.js';
+export * from './w1.js';
+export * from './histogram.js';
