@@ -7,6 +7,8 @@ import { renderCommand } from './commands/render.js';
 import { sheetCommand } from './commands/sheet.js';
 import { simulateCommand } from './commands/simulate.js';
 import { splitsCommand } from './commands/splits.js';
+import { trainCommand } from './commands/train.js';
+import { evaluateCommand } from './commands/evaluate.js';
 
 export const VERSION = '0.1.0';
 
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand()]) {
     program.addCommand(cmd.exitOverride().configureOutput({ outputError: writeUsageError }).showHelpAfterError('(run with --help for usage)'));
   }
   return program;

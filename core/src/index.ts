@@ -10,3 +10,4 @@ export * from './io/raster-read.js';
 export * from './io/png-write.js';
 export * from './preprocess/scale.js';
 export * from './calibration/index.js';
+export * from './random.js';

@@ -1,6 +1,6 @@
 /**
  * Shared helpers for the unit tests that check how darklens rejects input (core/src/io/*.test.ts,
- * training/src/viz/*.test.ts). Test-only: the package builds exclude *.test.ts, and nothing else
+ * core/src/calibration/*.test.ts, training/src/viz/*.test.ts, training/src/metrics/*.test.ts). Test-only: the package builds exclude *.test.ts, and nothing else
  * may import from this folder.
  */
 import { expect } from 'vitest';
@@ -38,6 +38,11 @@ export function expectError(fn: () => unknown, code: ErrorCode, ...messageParts:
   expect(e.code, e.message).toBe(code);
   for (const part of messageParts) expect(e.message).toMatch(part);
   return e;
+}
+
+/** Expects fn to throw a DarklensError('invalid_argument') with a message matching every part; returns it. */
+export function expectInvalid(fn: () => unknown, ...messageParts: (string | RegExp)[]): DarklensError {
+  return expectError(fn, 'invalid_argument', ...messageParts);
 }
 
 /** Expects `read` to report 'truncated' for every proper prefix of `bytes` (the empty one included). */

@@ -4,3 +4,7 @@ export * from './viz/contact-sheet.js';
 export { drawText, textWidth } from './viz/font.js';
 export * from './metrics/index.js';
 export * from './backend/index.js';
+export * from './models/registry.js';
+export * from './models/dcae.js';
+export * from './train/train.js';
+export * from './train/evaluate.js';

@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
+import { oneTo, shuffled } from '../../../test/helpers/calibration-data.js';
+import { expectInvalid } from '../../../test/helpers/cutout-errors.js';
 import { buildCalibration, parseCalibration, SCORE_DEFINITION, scoreHistogram, type CalibrationFile } from './calibration-file.js';
-import { CalibrationRng, labelledThreshold } from './thresholds.js';
-
-const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
-function shuffled<T>(values: readonly T[], seed = 1): T[] {
-  const out = values.slice();
-  const rng = new CalibrationRng(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarklensError);
-    expect((e as DarklensError).code).toBe('invalid_argument');
-    expect((e as DarklensError).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected a DarklensError matching ${String(message)}`);
-}
+import { labelledThreshold } from './thresholds.js';
 
 const base = {
   model: { name: 'cae', version: '0.1.0' },

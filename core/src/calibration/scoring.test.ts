@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
+import { oneTo } from '../../../test/helpers/calibration-data.js';
+import { expectError } from '../../../test/helpers/cutout-errors.js';
 import { buildCalibration } from './calibration-file.js';
 import { Calibrator, combinePValues, normalizeScore, ReferenceScores } from './scoring.js';
 import { CalibrationRng, floorTolerant, quantileThreshold } from './thresholds.js';
-
-const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
-function expectError(fn: () => unknown, code: string, message: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarklensError);
-    expect((e as DarklensError).code).toBe(code);
-    expect((e as DarklensError).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a DarklensError');
-}
 
 describe('ReferenceScores', () => {
   const ref = new ReferenceScores(oneTo(100).reverse());
@@ -53,7 +40,7 @@ describe('ReferenceScores', () => {
 
   it('agrees with a linear scan on random tied data', () => {
     const rng = new CalibrationRng(9);
-    const s = Array.from({ length: 257 }, () => rng.nextInt(40));
+    const s = Array.from({ length: 257 }, () => rng.int(40));
     const r = new ReferenceScores(s);
     for (let x = -1.5; x <= 41; x += 0.5) {
       expect(r.countAtLeast(x)).toBe(s.filter((v) => v >= x).length);
@@ -73,7 +60,7 @@ describe('quantile thresholds and p-values agree', () => {
   it('x > empirical t <=> p(x) <= (1 + floor(fpr n)) / (n + 1); x > conformal t <=> p(x) <= fpr', () => {
     const rng = new CalibrationRng(31);
     for (const n of [19, 20, 50, 99, 100, 137]) {
-      const s = Array.from({ length: n }, () => rng.nextInt(Math.ceil(n / 3))); // many ties
+      const s = Array.from({ length: n }, () => rng.int(Math.ceil(n / 3))); // many ties
       const ref = new ReferenceScores(s);
       for (const fpr of [0.01, 0.05, 0.1, 0.2, 0.29]) {
         const tEmp = quantileThreshold(s, fpr, 'empirical');
@@ -123,7 +110,7 @@ describe('p-values are valid under exchangeability (simulation)', () => {
     return { corrected: corrected.map((c) => c / draws), uncorrected: uncorrected.map((c) => c / draws) };
   }
 
-  const lognormal = (rng: CalibrationRng): number => Math.exp(-6 + 0.3 * rng.nextNormal()); // MSE-like
+  const lognormal = (rng: CalibrationRng): number => Math.exp(-6 + 0.3 * rng.normal()); // MSE-like
   const tol = (a: number): number => 4 * Math.sqrt((a * (1 - a)) / draws);
 
   it('continuous scores: P(p <= alpha) = floor(alpha (n + 1)) / (n + 1) <= alpha', () => {
@@ -146,7 +133,7 @@ describe('p-values are valid under exchangeability (simulation)', () => {
   });
 
   it('heavily tied (discretized) scores: still P(p <= alpha) <= alpha', () => {
-    const discrete = (rng: CalibrationRng): number => Math.round(3 * rng.nextNormal());
+    const discrete = (rng: CalibrationRng): number => Math.round(3 * rng.normal());
     const { corrected } = rejectionRates(99, 3, discrete);
     alphas.forEach((a, k) => expect(corrected[k]!, `alpha ${a}`).toBeLessThanOrEqual(a + tol(a)));
   });
@@ -203,7 +190,7 @@ describe('normalizeScore', () => {
 
 describe('Calibrator', () => {
   const rng = new CalibrationRng(77);
-  const normal = Array.from({ length: 500 }, () => Math.exp(-6 + 0.3 * rng.nextNormal()));
+  const normal = Array.from({ length: 500 }, () => Math.exp(-6 + 0.3 * rng.normal()));
   const file = buildCalibration({
     model: { name: 'cae', version: '1' },
     input: { width: 64, height: 64, pixelScale: 0.1 },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DarklensError } from '../errors.js';
+import { oneTo, shuffled } from '../../../test/helpers/calibration-data.js';
+import { expectInvalid } from '../../../test/helpers/cutout-errors.js';
 import {
   bootstrapThreshold,
   CalibrationRng,
@@ -12,44 +13,19 @@ import {
   quantileThreshold,
 } from './thresholds.js';
 
-const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
-
-/** Deterministic shuffle, so tests never depend on input order. */
-function shuffled<T>(values: readonly T[], seed = 1): T[] {
-  const out = values.slice();
-  const rng = new CalibrationRng(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 const countAbove = (scores: readonly number[], t: number): number => scores.filter((s) => s > t).length;
-
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DarklensError);
-    expect((e as DarklensError).code).toBe('invalid_argument');
-    expect((e as DarklensError).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a DarklensError');
-}
 
 describe('CalibrationRng', () => {
   it('matches the xoshiro128** reference outputs for state (1, 2, 3, 4)', () => {
     const rng = CalibrationRng.fromState(1, 2, 3, 4);
-    const out = Array.from({ length: 10 }, () => rng.nextUint32());
+    const out = Array.from({ length: 10 }, () => rng.nextU32());
     expect(out).toEqual([11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
   });
 
   it('is deterministic per seed and differs between seeds', () => {
     const draw = (seed: number): number[] => {
       const rng = new CalibrationRng(seed);
-      return Array.from({ length: 8 }, () => rng.nextUint32());
+      return Array.from({ length: 8 }, () => rng.nextU32());
     };
     expect(draw(42)).toEqual(draw(42));
     expect(draw(42)).not.toEqual(draw(43));
@@ -64,12 +40,12 @@ describe('CalibrationRng', () => {
     const n = 50_000;
     let outOfRange = 0;
     for (let i = 0; i < n; i++) {
-      const u = rng.nextFloat();
+      const u = rng.uniform();
       if (!(u >= 0 && u < 1)) outOfRange++;
-      const k = rng.nextInt(10);
+      const k = rng.int(10);
       if (!(Number.isInteger(k) && k >= 0 && k < 10)) outOfRange++;
       bins[k]!++;
-      const z = rng.nextNormal();
+      const z = rng.normal();
       sum += z;
       sumSq += z * z;
     }
@@ -82,7 +58,7 @@ describe('CalibrationRng', () => {
   it('draws integers in range above 2^21 too', () => {
     const rng = new CalibrationRng(3);
     const n = 3_000_000_000;
-    const draws = Array.from({ length: 2000 }, () => rng.nextInt(n));
+    const draws = Array.from({ length: 2000 }, () => rng.int(n));
     expect(draws.every((k) => Number.isInteger(k) && k >= 0 && k < n)).toBe(true);
     expect(draws.some((k) => k > n / 2)).toBe(true);
     expect(draws.some((k) => k < n / 2)).toBe(true);
@@ -183,7 +159,7 @@ describe('bootstrapThreshold', () => {
 
   it('normal scores: interval near the true 95% quantile with the textbook standard error', () => {
     const rng = new CalibrationRng(2024);
-    const normal = Array.from({ length: 2000 }, () => rng.nextNormal());
+    const normal = Array.from({ length: 2000 }, () => rng.normal());
     const r = bootstrapThreshold(normal, 0.05, { seed: 1, resamples: 500 });
     // sqrt(p (1 - p) / n) / phi(1.645) = 0.047
     expect(Math.abs(r.threshold - 1.6449)).toBeLessThan(0.15);

@@ -19,10 +19,11 @@
  *    the calibration scores and gives a new exchangeable normal image a false-positive probability of
  *    at most fpr. It needs floor(fpr (n + 1)) >= 1, i.e. n >= 1/fpr - 1 scores.
  *
- * Everything is deterministic; the bootstrap uses the seeded xoshiro128** generator below, never
+ * Everything is deterministic; the bootstrap uses the seeded xoshiro128** generator (`CalibrationRng`), never
  * Math.random.
  */
 import { DarklensError } from '../errors.js';
+import { SeededRng } from '../random.js';
 
 /** How `quantileThreshold` picks the order statistic; see the module comment. */
 export type QuantileRule = 'empirical' | 'conformal';
@@ -93,81 +94,13 @@ export function checkSeed(seed: unknown, what = 'seed'): number {
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
 /**
- * xoshiro128** (Blackman & Vigna) seeded through splitmix32: a small, fast, seedable generator that
- * gives the same sequence on every JavaScript engine (32-bit integer ops only).
+ * The bootstrap's generator: the shared xoshiro128** (`SeededRng` in ../random.ts, the simulator's
+ * generator too) that refuses seeds other than 32-bit unsigned integers.
  */
-export class CalibrationRng {
-  private a = 0;
-  private b = 0;
-  private c = 0;
-  private d = 0;
-
+export class CalibrationRng extends SeededRng {
   constructor(seed: number) {
-    let s = checkSeed(seed) | 0;
-    const splitmix32 = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) | 0;
-    };
-    this.setState(splitmix32(), splitmix32(), splitmix32(), splitmix32());
-  }
-
-  /** A generator with the given raw xoshiro128** state (for reference test vectors). */
-  static fromState(a: number, b: number, c: number, d: number): CalibrationRng {
-    const rng = new CalibrationRng(0);
-    rng.setState(a, b, c, d);
-    return rng;
-  }
-
-  private setState(a: number, b: number, c: number, d: number): void {
-    this.a = a | 0;
-    this.b = b | 0;
-    this.c = c | 0;
-    this.d = d | 0;
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1; // the all-zero state is a fixed point
-  }
-
-  /** Next uniform unsigned 32-bit integer. */
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return result;
-  }
-
-  /** Uniform double in [0, 1) with 53 random bits. */
-  nextFloat(): number {
-    const hi = this.nextUint32() >>> 5; // 27 bits
-    const lo = this.nextUint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
-  }
-
-  /**
-   * Uniform integer in [0, n) for a positive integer n: multiply-shift of one 32-bit draw while the
-   * product is exact (n <= 2^21; bias below n / 2^32), a 53-bit float draw above.
-   */
-  nextInt(n: number): number {
-    if (n <= 2097152) return Math.floor((this.nextUint32() * n) / 4294967296);
-    return Math.floor(this.nextFloat() * n);
-  }
-
-  /** Standard normal deviate (Box-Muller, one value per call). */
-  nextNormal(): number {
-    const u = 1 - this.nextFloat(); // (0, 1]
-    const v = this.nextFloat();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    super(checkSeed(seed));
   }
 }
 
@@ -279,7 +212,7 @@ export function bootstrapThreshold(scores: ArrayLike<number>, fpr: number, optio
   const values = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[rng.nextInt(n)]!++;
+    for (let i = 0; i < n; i++) counts[rng.int(n)]!++;
     let cumulative = 0;
     let j = 0;
     for (; j < n; j++) {

@@ -1,5 +1,6 @@
 import type { Rank, Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fill, prod, rng } from '../../../test/helpers/kernel-data.js';
 import { selectBackend, type Tf } from './select.js';
 import { registerWasmConv2DBackpropFilter, type Conv2DBackpropFilterImpl } from './wasm-conv2d-backprop-filter.js';
 
@@ -20,17 +21,6 @@ interface Case {
   stride: number;
   pad: Pad;
 }
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
-
-const fill = (n: number, r: () => number) => Float32Array.from({ length: n }, r);
-const prod = (a: number[]) => a.reduce((p, c) => p * c, 1);
 
 let tf: Tf;
 

@@ -26,6 +26,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import type * as TfNamespace from '@tensorflow/tfjs';
+import { conv2DGeometry, type Conv2DGeometry } from './conv-geometry.js';
 
 type Tf = typeof TfNamespace;
 
@@ -39,21 +40,7 @@ export interface WasmConv2DBackpropFilterOptions {
 }
 
 /** The geometry of one filter-gradient computation, resolved from the kernel's inputs and attrs. */
-export interface BackpropFilterGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
+export type BackpropFilterGeometry = Conv2DGeometry;
 
 /** The parts of the wasm backend (BackendWasm) the kernels here use. */
 export interface WasmBackendLike {
@@ -112,7 +99,7 @@ export function backpropFilterGeometry(
     false,
     'channelsLast',
   );
-  const [, inHeight, inWidth, inChannels] = x.shape as [number, number, number, number];
+  const inChannels = x.shape[3] as number;
   const [dyBatch, dyH, dyW, dyC] = dy.shape as [number, number, number, number];
   if (fs[2] !== inChannels) fail(`filterShape in-channels ${fs[2]} != x channels ${inChannels}`);
   if (dyBatch !== info.batchSize || dyH !== info.outHeight || dyW !== info.outWidth || dyC !== fs[3]) {
@@ -121,21 +108,7 @@ export function backpropFilterGeometry(
         `[${info.batchSize}, ${info.outHeight}, ${info.outWidth}, ${fs[3]}]`,
     );
   }
-  return {
-    batch: info.batchSize,
-    inHeight,
-    inWidth,
-    inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: fs[3],
-    filterHeight: fs[0],
-    filterWidth: fs[1],
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
+  return conv2DGeometry(info, fs);
 }
 
 /** Range of output columns [lo, hi) whose input column ow*sw + kw - left lies inside [0, inW). */
@@ -239,18 +212,19 @@ export function backpropFilterJs(g: BackpropFilterGeometry, x: Float32Array, dy:
   const { batch, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = g;
   const { strideHeight: sh, strideWidth: sw, padTop, padLeft, filterHeight: FH, filterWidth: FW } = g;
   out.fill(0);
+  // Taps outside, output positions inside (only those whose input lies in the image, from validRange):
+  // each out element still sums its terms in (b, oh, ow) order.
   for (let b = 0; b < batch; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const dyOff = ((b * OH + oh) * OW + ow) * CO;
-        for (let kh = 0; kh < FH; kh++) {
-          const ih = oh * sh + kh - padTop;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < FW; kw++) {
-            const iw = ow * sw + kw - padLeft;
-            if (iw < 0 || iw >= W) continue;
-            const xOff = ((b * H + ih) * W + iw) * C;
-            const wOff = (kh * FW + kw) * C * CO;
+    for (let kh = 0; kh < FH; kh++) {
+      const [ohLo, ohHi] = validRange(kh, padTop, sh, H, OH);
+      for (let kw = 0; kw < FW; kw++) {
+        const [owLo, owHi] = validRange(kw, padLeft, sw, W, OW);
+        const wOff = (kh * FW + kw) * C * CO;
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const xRow = (b * H + oh * sh + kh - padTop) * W;
+          for (let ow = owLo; ow < owHi; ow++) {
+            const xOff = (xRow + ow * sw + kw - padLeft) * C;
+            const dyOff = ((b * OH + oh) * OW + ow) * CO;
             for (let ci = 0; ci < C; ci++) {
               const xv = x[xOff + ci] as number;
               const o = wOff + ci * CO;

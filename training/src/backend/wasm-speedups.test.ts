@@ -1,20 +1,11 @@
 import type { Rank, Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fill, prod, rng } from '../../../test/helpers/kernel-data.js';
 import { selectBackend, type Tf } from './select.js';
 import { registerWasmSpeedups, unregisterWasmSpeedups } from './wasm-speedups.js';
 
 /** Same tolerance as the filter-gradient tests: |wasm - cpu| <= 1e-4 * max(1, |cpu|) per element. */
 const TOL = 1e-4;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
-const fill = (n: number, r: () => number) => Float32Array.from({ length: n }, r);
-const prod = (a: number[]) => a.reduce((p, c) => p * c, 1);
 
 function worst(ref: Float32Array, got: Float32Array): number {
   expect(got.length).toBe(ref.length);

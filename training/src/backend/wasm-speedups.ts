@@ -14,6 +14,7 @@
  */
 import type * as TfNamespace from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { conv2DGeometry, type Conv2DGeometry } from './conv-geometry.js';
 import { heapF32, type WasmBackendLike } from './wasm-conv2d-backprop-filter.js';
 
 type Tf = typeof TfNamespace;
@@ -135,27 +136,11 @@ function batchMatMulKernel(tf: Tf): KernelFunc {
   };
 }
 
-interface BackpropInputGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
-
 /**
  * dx[b0 + b, ih, iw, ci] += cols[m, (kh*fw + kw)*inC + ci] for the images [b0, b0 + nb) of the
  * chunk; m = ((b*outH + oh)*outW + ow) counts from the chunk's first image.
  */
-export function col2imAdd(g: BackpropInputGeometry, cols: Float32Array, dx: Float32Array, b0: number, nb: number): void {
+export function col2imAdd(g: Conv2DGeometry, cols: Float32Array, dx: Float32Array, b0: number, nb: number): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
   const { strideHeight: sh, strideWidth: sw, padTop, padLeft, filterHeight: FH, filterWidth: FW } = g;
   const K = FH * FW * C;
@@ -201,21 +186,7 @@ function conv2DBackpropInputKernel(tf: Tf, maxCols: number): KernelFunc {
       'channelsLast',
     );
     const [FH, FW, C, CO] = filter.shape as [number, number, number, number];
-    const g: BackpropInputGeometry = {
-      batch: info.batchSize,
-      inHeight: info.inHeight,
-      inWidth: info.inWidth,
-      inChannels: C,
-      outHeight: info.outHeight,
-      outWidth: info.outWidth,
-      outChannels: CO,
-      filterHeight: FH,
-      filterWidth: FW,
-      strideHeight: info.strideHeight,
-      strideWidth: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    };
+    const g = conv2DGeometry(info, [FH, FW, C, CO]);
     const expected = [g.batch, g.outHeight, g.outWidth, CO];
     if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
       fail(name, `dy shape [${dy.shape.join(', ')}] does not match the convolution output [${expected.join(', ')}]`);

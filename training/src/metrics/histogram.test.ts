@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { DarklensError } from '@darklens/core';
 import { describe, expect, it } from 'vitest';
+import { expectInvalid } from '../../../test/helpers/cutout-errors.js';
+import { readMetricFixture } from '../../../test/helpers/metric-fixtures.js';
 import { histogram, scoreHistograms } from './histogram.js';
 
 /** histogram.json, written by scripts/make-metric-fixtures.py: numpy.histogram(values, bins, range). */
@@ -12,21 +12,7 @@ interface HistogramCase {
   edges: number[];
 }
 
-const cases = JSON.parse(
-  readFileSync(new URL('../../test-fixtures/metrics/histogram.json', import.meta.url), 'utf8'),
-) as Record<string, HistogramCase>;
-
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DarklensError);
-  expect((caught as DarklensError).code).toBe('invalid_argument');
-  expect((caught as DarklensError).message).toMatch(message);
-}
+const cases = readMetricFixture<Record<string, HistogramCase>>('histogram.json');
 
 describe('histogram against numpy.histogram', () => {
   it.each(Object.keys(cases))('%s', (name) => {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { DarklensError } from '@darklens/core';
 import { describe, expect, it } from 'vitest';
+import { expectInvalid } from '../../../test/helpers/cutout-errors.js';
+import { expectClose, readMetricFixture } from '../../../test/helpers/metric-fixtures.js';
 import { averagePrecision, evaluateScores, precisionRecallCurve } from './pr.js';
 import { rocAuc, tprAtFpr } from './roc.js';
 
@@ -33,30 +33,8 @@ interface ClassesFixture {
   };
 }
 
-function readFixture<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../test-fixtures/metrics/${name}`, import.meta.url), 'utf8')) as T;
-}
-
-/** |a - b| <= rel * max(|a|, |b|): 1e-12 relative by default, exact for zeros. */
-function expectClose(actual: number, expected: number, rel = 1e-12): void {
-  const tol = rel * Math.max(Math.abs(actual), Math.abs(expected));
-  if (!(Math.abs(actual - expected) <= tol)) expect(actual).toBe(expected);
-}
-
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DarklensError);
-  expect((caught as DarklensError).code).toBe('invalid_argument');
-  expect((caught as DarklensError).message).toMatch(message);
-}
-
-const binary = readFixture<Record<string, BinaryCase>>('binary.json');
-const classes = readFixture<ClassesFixture>('classes.json');
+const binary = readMetricFixture<Record<string, BinaryCase>>('binary.json');
+const classes = readMetricFixture<ClassesFixture>('classes.json');
 
 /** AP with one step per sample after a stable sort, ignoring ties (what the code must NOT do). */
 function naiveAp(scores: readonly number[], labels: readonly number[]): number {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { DarklensError } from '@darklens/core';
 import { describe, expect, it } from 'vitest';
+import { expectInvalid } from '../../../test/helpers/cutout-errors.js';
+import { expectAllClose, expectClose, readMetricFixture } from '../../../test/helpers/metric-fixtures.js';
 import { checkBinary, rocAuc, rocCurve, rocOperatingPoint, thresholdCounts, tprAtFpr } from './roc.js';
 
 /** One case of binary.json, written by scripts/make-metric-fixtures.py from sklearn. */
@@ -15,35 +15,7 @@ interface BinaryCase {
   naiveAuc?: number;
 }
 
-function readFixture<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../test-fixtures/metrics/${name}`, import.meta.url), 'utf8')) as T;
-}
-
-/** |a - b| <= rel * max(|a|, |b|): 1e-12 relative by default, exact for zeros. */
-function expectClose(actual: number, expected: number, rel = 1e-12): void {
-  const tol = rel * Math.max(Math.abs(actual), Math.abs(expected));
-  if (!(Math.abs(actual - expected) <= tol)) expect(actual).toBe(expected);
-}
-
-function expectAllClose(actual: ArrayLike<number>, expected: readonly number[], rel = 1e-12): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expectClose(actual[i]!, expected[i]!, rel);
-}
-
-/** Expects fn to throw a DarklensError('invalid_argument') whose message matches `message`. */
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DarklensError);
-  expect((caught as DarklensError).code).toBe('invalid_argument');
-  expect((caught as DarklensError).message).toMatch(message);
-}
-
-const binary = readFixture<Record<string, BinaryCase>>('binary.json');
+const binary = readMetricFixture<Record<string, BinaryCase>>('binary.json');
 
 /** AUC from a stable sort by score that ignores ties (what the code must NOT do). */
 function naiveAuc(scores: readonly number[], labels: readonly number[]): number {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { DarklensError } from '@darklens/core';
 import { describe, expect, it } from 'vitest';
+import { expectInvalid } from '../../../test/helpers/cutout-errors.js';
+import { expectClose, readMetricFixture } from '../../../test/helpers/metric-fixtures.js';
 import { w1ColumnSums } from './w1.js';
 
 /**
@@ -19,26 +19,7 @@ interface W1Case {
   w1Rows: number[];
 }
 
-const cases = JSON.parse(
-  readFileSync(new URL('../../test-fixtures/metrics/w1.json', import.meta.url), 'utf8'),
-) as Record<string, W1Case>;
-
-function expectClose(actual: number, expected: number, rel = 1e-12): void {
-  const tol = rel * Math.max(Math.abs(actual), Math.abs(expected));
-  if (!(Math.abs(actual - expected) <= tol)) expect(actual).toBe(expected);
-}
-
-function expectInvalid(fn: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DarklensError);
-  expect((caught as DarklensError).code).toBe('invalid_argument');
-  expect((caught as DarklensError).message).toMatch(message);
-}
+const cases = readMetricFixture<Record<string, W1Case>>('w1.json');
 
 /** [N, H, W] row-major -> [N, W, H] row-major. */
 function transpose(a: readonly number[], n: number, h: number, w: number): number[] {

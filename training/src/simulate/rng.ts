@@ -4,6 +4,7 @@
  * or on how many images came before it. Only 32-bit integer ops and IEEE double arithmetic are used,
  * so the sequence is the same on every machine.
  */
+import { SeededRng } from '@darklens/core';
 
 /** Mixes 32-bit words into one well-distributed 32-bit seed (murmur3 finalizer over a running hash). */
 export function hashSeed(...words: number[]): number {
@@ -28,66 +29,11 @@ export function hashSeed(...words: number[]): number {
 /** Stream ids: the macro model, the subhalos and the noise use independent generators. */
 export const STREAM = { macro: 1, subhalos: 2, noise: 3 } as const;
 
-/** xoshiro128** generator (Blackman & Vigna), seeded through splitmix32. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
-  }
-
-  /** Next uniform 32-bit unsigned integer. */
-  nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return result;
-  }
-
-  /** Uniform double in [0, 1) with 53 random bits. */
-  uniform(): number {
-    const hi = this.nextU32() >>> 5; // 27 bits
-    const lo = this.nextU32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
-  }
-
-  /** Uniform double in [0, 1) with 32 random bits: enough where only the acceptance test uses it. */
-  uniform32(): number {
-    return this.nextU32() * 2.3283064365386963e-10;
-  }
-
-  /** Uniform double in [lo, hi). */
-  range(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.uniform();
-  }
-
-  /** Standard normal deviate (Box-Muller, no cached second value so the stream stays simple). */
-  normal(): number {
-    const u1 = 1 - this.uniform(); // (0, 1]
-    const u2 = this.uniform();
-    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  }
-
+/**
+ * The simulator's generator: core's xoshiro128** (`SeededRng`: `nextU32`, `uniform`, `uniform32`,
+ * `range`, `normal`) plus Poisson deviates.
+ */
+export class Rng extends SeededRng {
   /** Poisson deviate: inversion for small means, Hoermann's PTRS transformed rejection otherwise. */
   poisson(mean: number): number {
     if (!(mean > 0)) return 0;
@@ -122,10 +68,6 @@ export class Rng {
       if (lhs <= rhs) return k;
     }
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 const LOG_FACT_TABLE = (() => {

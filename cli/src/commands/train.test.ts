@@ -1,0 +1,82 @@
+/**
+ * `darklens train` and `darklens evaluate` end to end through the BUILT CLI (`node cli/bin/darklens.js`);
+ * `npm test` builds first, when running vitest directly run `npx tsc -b` beforehand.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '@darklens/core';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const BIN = join(ROOT, 'cli', 'bin', 'darklens.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'darklens-cli-train-'));
+  const r = await cli(['simulate', '-c', 'no_sub', '-n', '20', '-s', '5', '-j', '0', '-q', '-o', 'data'], dir);
+  expect(r.code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('darklens train / evaluate', () => {
+  it('documents its options', async () => {
+    const r = await cli(['train', '--help'], dir);
+    expect(r.code).toBe(0);
+    for (const o of ['--data', '--model', '--epochs', '--batch-size', '--lr', '--optimizer', '--seed', '--out', '--resume', '--pretrain', '--patience', '--backend', '--val-fraction', '--max-images']) {
+      expect(r.stdout).toContain(o);
+    }
+  });
+
+  it('trains a tiny model, then evaluates it', async () => {
+    const t = await cli(['train', '--data', 'data/no_sub.npy', '--epochs', '2', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toContain("backend 'wasm'");
+    expect(t.stderr).toMatch(/epoch 2\/2 100%.*val /);
+    expect(t.stdout).toMatch(/backend wasm; 2 epochs .*best epoch [12] val loss/);
+    expect(existsSync(join(dir, 'ck', 'model.json'))).toBe(true);
+
+    const e = await cli(['evaluate', '--data', 'data/no_sub.npy', '--checkpoint', 'ck', '--out', 'out/recon.npy', '--backend', 'wasm'], dir);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^20 images, mean score \d/);
+    const scores = JSON.parse(readFileSync(join(dir, 'out', 'scores.json'), 'utf8')) as { count: number; mean: number; scores: number[] };
+    expect(scores.count).toBe(20);
+    expect(scores.scores).toHaveLength(20);
+    const recon = readNpy(new Uint8Array(readFileSync(join(dir, 'out', 'recon.npy'))));
+    expect([recon.count, recon.height, recon.width]).toEqual([20, 64, 64]);
+  });
+
+  it('rejects bad input with exit code 2', async () => {
+    for (const args of [
+      ['train', '--data', 'missing.npy', '--out', 'x'],
+      ['train', '--data', 'data/no_sub.npy', '--model', 'vae'],
+      ['train', '--data', 'data/no_sub.npy', '--epochs', '0'],
+      ['train', '--data', 'data/no_sub.npy', '--lr', 'fast'],
+      ['evaluate', '--data', 'data/no_sub.npy', '--checkpoint', 'nowhere'],
+    ]) {
+      const r = await cli(args, dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^darklens: /m);
+    }
+  });
+});

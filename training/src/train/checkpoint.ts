@@ -1,0 +1,181 @@
+/**
+ * Checkpoints on disk without tfjs-node: a folder holding the best model (`model.json` +
+ * `weights.bin`, the tfjs layers format), the state after the last finished epoch for resuming
+ * (`last/model.json`, `last/weights.bin`, `last/optimizer.bin` + `last/optimizer.json`) and
+ * `training.json` (what was trained on what, and how). Models are serialized with
+ * tf.io.withSaveHandler and read back with tf.io.fromMemory; files are written with node:fs.
+ *
+ * A checkpoint is written whole into a temporary sibling folder and then swapped in by renames,
+ * so an interrupted run always leaves the previous complete checkpoint behind.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { DarklensError } from '@darklens/core';
+import type * as TfNamespace from '@tensorflow/tfjs';
+
+type Tf = typeof TfNamespace;
+
+/** A serialized model: its topology and its weights in one buffer. */
+export interface ModelBlob {
+  modelTopology: object;
+  weightSpecs: TfNamespace.io.WeightsManifestEntry[];
+  weightData: ArrayBuffer;
+}
+
+/** Serialized optimizer state (tf Optimizer.getWeights, encoded). */
+export interface OptimizerBlob {
+  specs: TfNamespace.io.WeightsManifestEntry[];
+  data: ArrayBuffer;
+}
+
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+export const TRAINING_FILE = 'training.json';
+export const LAST_DIR = 'last';
+
+export async function serializeModel(tf: Tf, model: TfNamespace.LayersModel): Promise<ModelBlob> {
+  let blob: ModelBlob | undefined;
+  await model.save(
+    tf.io.withSaveHandler((a) => {
+      if (a.modelTopology === undefined || a.weightSpecs === undefined || a.weightData === undefined) {
+        return Promise.reject(new Error('tfjs produced incomplete model artifacts'));
+      }
+      blob = {
+        modelTopology: a.modelTopology,
+        weightSpecs: a.weightSpecs,
+        weightData: tf.io.CompositeArrayBuffer.join(a.weightData),
+      };
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
+    }),
+  );
+  if (blob === undefined) throw new Error('model.save did not call the save handler');
+  return blob;
+}
+
+export async function deserializeModel(tf: Tf, blob: ModelBlob): Promise<TfNamespace.LayersModel> {
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: blob.modelTopology, weightSpecs: blob.weightSpecs, weightData: blob.weightData }),
+  );
+}
+
+export async function serializeOptimizer(tf: Tf, optimizer: TfNamespace.Optimizer): Promise<OptimizerBlob> {
+  const named = await optimizer.getWeights();
+  try {
+    const { data, specs } = await tf.io.encodeWeights(named);
+    return { specs, data };
+  } finally {
+    // 'iter' is a fresh scalar; the others are the optimizer's own variables.
+    for (const n of named) if (n.name === 'iter') n.tensor.dispose();
+  }
+}
+
+export async function restoreOptimizer(tf: Tf, optimizer: TfNamespace.Optimizer, blob: OptimizerBlob): Promise<void> {
+  const map = tf.io.decodeWeights(blob.data, blob.specs);
+  const named = blob.specs.map((s) => ({ name: s.name, tensor: map[s.name]! }));
+  await optimizer.setWeights(named);
+  for (const n of named) n.tensor.dispose();
+}
+
+function modelJson(blob: ModelBlob): object {
+  return {
+    format: 'layers-model',
+    generatedBy: 'darklens',
+    convertedBy: null,
+    modelTopology: blob.modelTopology,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: blob.weightSpecs }],
+  };
+}
+
+async function writeModel(dir: string, blob: ModelBlob): Promise<void> {
+  await writeFile(join(dir, MODEL_FILE), JSON.stringify(modelJson(blob)));
+  await writeFile(join(dir, WEIGHTS_FILE), new Uint8Array(blob.weightData));
+}
+
+/** Reads `model.json` + its weight files from `dir`. */
+export async function readModelBlob(dir: string): Promise<ModelBlob> {
+  const jsonPath = join(dir, MODEL_FILE);
+  if (!existsSync(jsonPath)) throw new DarklensError('not_found', `${dir} is not a darklens checkpoint (no ${MODEL_FILE})`);
+  const json = JSON.parse(await readFile(jsonPath, 'utf8')) as {
+    modelTopology?: object;
+    weightsManifest?: { paths: string[]; weights: TfNamespace.io.WeightsManifestEntry[] }[];
+  };
+  if (json.modelTopology === undefined || !Array.isArray(json.weightsManifest)) {
+    throw new DarklensError('bad_header', `${jsonPath} is not a tfjs layers model`);
+  }
+  const weightSpecs: TfNamespace.io.WeightsManifestEntry[] = [];
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) buffers.push(new Uint8Array(await readFile(join(dir, basename(p)))));
+  }
+  const total = buffers.reduce((s, b) => s + b.length, 0);
+  const weightData = new Uint8Array(total);
+  let at = 0;
+  for (const b of buffers) {
+    weightData.set(b, at);
+    at += b.length;
+  }
+  return { modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer };
+}
+
+export async function loadModelFrom(tf: Tf, dir: string): Promise<TfNamespace.LayersModel> {
+  return deserializeModel(tf, await readModelBlob(dir));
+}
+
+export interface CheckpointContents {
+  best: ModelBlob;
+  last: ModelBlob;
+  optimizer?: { type: string; blob: OptimizerBlob };
+  training: object;
+}
+
+/** Writes a complete checkpoint to `dir`, replacing the previous one only once the new one is complete. */
+export async function writeCheckpoint(dir: string, c: CheckpointContents): Promise<void> {
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = join(parent, `.${basename(dir)}.tmp-${stamp}`);
+  const old = join(parent, `.${basename(dir)}.old-${stamp}`);
+  try {
+    await mkdir(join(tmp, LAST_DIR), { recursive: true });
+    await writeModel(tmp, c.best);
+    await writeModel(join(tmp, LAST_DIR), c.last);
+    if (c.optimizer !== undefined) {
+      await writeFile(join(tmp, LAST_DIR, 'optimizer.bin'), new Uint8Array(c.optimizer.blob.data));
+      await writeFile(join(tmp, LAST_DIR, 'optimizer.json'), JSON.stringify({ type: c.optimizer.type, weights: c.optimizer.blob.specs }));
+    }
+    await writeFile(join(tmp, TRAINING_FILE), JSON.stringify(c.training, null, 2) + '\n');
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  const had = existsSync(dir);
+  if (had) await rename(dir, old);
+  await rename(tmp, dir);
+  if (had) await rm(old, { recursive: true, force: true });
+}
+
+/** The resumable state of a checkpoint folder. */
+export interface SavedState {
+  training: Record<string, unknown>;
+  best: ModelBlob;
+  last: ModelBlob;
+  optimizer?: { type: string; blob: OptimizerBlob };
+}
+
+export async function readCheckpoint(dir: string): Promise<SavedState> {
+  const tj = join(dir, TRAINING_FILE);
+  if (!existsSync(tj)) throw new DarklensError('not_found', `${dir} is not a darklens checkpoint (no ${TRAINING_FILE})`);
+  const training = JSON.parse(await readFile(tj, 'utf8')) as Record<string, unknown>;
+  const best = await readModelBlob(dir);
+  const last = existsSync(join(dir, LAST_DIR, MODEL_FILE)) ? await readModelBlob(join(dir, LAST_DIR)) : best;
+  let optimizer: SavedState['optimizer'];
+  const oj = join(dir, LAST_DIR, 'optimizer.json');
+  if (existsSync(oj)) {
+    const meta = JSON.parse(await readFile(oj, 'utf8')) as { type: string; weights: TfNamespace.io.WeightsManifestEntry[] };
+    const data = new Uint8Array(await readFile(join(dir, LAST_DIR, 'optimizer.bin')));
+    optimizer = { type: meta.type, blob: { specs: meta.weights, data: data.slice().buffer } };
+  }
+  return { training, best, last, ...(optimizer !== undefined ? { optimizer } : {}) };
+}

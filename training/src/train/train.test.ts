@@ -1,0 +1,142 @@
+/**
+ * Training, checkpoints and evaluation on a tiny simulated set (48 model-a no_sub 64x64 images),
+ * wasm backend, batch 8, a few epochs per run.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDarklensError, readNpy, writeNpy } from '@darklens/core';
+import { selectBackend, type Tf } from '../backend/select.js';
+import { resolveSpec } from '../simulate/presets.js';
+import { simulateToFiles } from '../simulate/output.js';
+import { loadImages, splitImages } from './data.js';
+import { evaluate } from './evaluate.js';
+import { train, type TrainOptions } from './train.js';
+
+const quiet = { log: (): void => undefined, backend: 'wasm' as const };
+let dir: string;
+let data: string;
+let tf: Tf;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'darklens-train-'));
+  await simulateToFiles({ spec: resolveSpec('model-a'), klass: 'no_sub', count: 48, seed: 7, outDir: dir, name: 'train', threads: 0 });
+  data = join(dir, 'train.npy');
+  tf = (await selectBackend({ force: 'wasm', log: () => undefined })).tf;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = (out: string, more: Partial<TrainOptions> = {}): TrainOptions => ({
+  dataPath: data,
+  checkpointDir: join(dir, out),
+  epochs: 3,
+  batchSize: 8,
+  seed: 1,
+  ...quiet,
+  ...more,
+});
+
+async function code(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return isDarklensError(e) ? e.code : `not a DarklensError: ${String(e)}`;
+}
+
+let reference: Awaited<ReturnType<typeof train>>;
+
+describe('train', () => {
+  it('lowers the loss, keeps memory flat, writes a checkpoint that evaluate reproduces', async () => {
+    const tensorsAtEpochEnd: number[] = [];
+    const seen: number[] = [];
+    reference = await train(
+      base('a', {
+        onProgress: (e) => {
+          if (e.valLoss !== undefined) tensorsAtEpochEnd.push(tf.memory().numTensors);
+          seen.push(e.batch);
+        },
+      }),
+    );
+    const h = reference.history;
+    expect(h.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(h[2]!.loss).toBeLessThan(h[0]!.loss);
+    expect(reference.backend).toBe('wasm');
+    expect(reference.stopped).toBe('completed');
+    expect(seen.slice(0, 6)).toEqual([1, 2, 3, 4, 5, 6]); // 43 training images / 8 = 6 batches
+    expect(tensorsAtEpochEnd[2]).toBe(tensorsAtEpochEnd[1]);
+
+    const ck = join(dir, 'a');
+    for (const f of ['model.json', 'weights.bin', 'training.json', 'last/model.json', 'last/weights.bin', 'last/optimizer.bin']) {
+      expect(existsSync(join(ck, f))).toBe(true);
+    }
+    const tj = JSON.parse(readFileSync(join(ck, 'training.json'), 'utf8')) as Record<string, unknown>;
+    expect(tj).toMatchObject({ model: 'dcae', inputSize: 64, epoch: 3, seed: 1, backend: 'wasm', bestEpoch: reference.bestEpoch });
+    expect((tj.data as { fingerprint: { value: string } }).fingerprint.value).toMatch(/^[0-9a-f]{64}$/);
+
+    // evaluate on the validation images reproduces the best epoch's validation loss
+    const split = splitImages(await loadImages(data), 0.1, 1);
+    const valPath = join(dir, 'val.npy');
+    writeFileSync(valPath, writeNpy(split.validation.data, [split.validation.count, 1, 64, 64]));
+    const out = join(dir, 'recon.npy');
+    const ev = await evaluate({ dataPath: valPath, checkpointDir: ck, outPath: out, batchSize: 2, ...quiet });
+    expect(ev.count).toBe(5);
+    expect(Math.abs(ev.mean - reference.bestValLoss)).toBeLessThan(1e-5);
+    const recon = readNpy(new Uint8Array(readFileSync(out)));
+    expect([recon.count, recon.height, recon.width]).toEqual([5, 64, 64]);
+    let direct = 0;
+    for (let k = 0; k < 64 * 64; k++) direct += (recon.data[k]! - split.validation.data[k]!) ** 2;
+    expect(Math.abs(direct / 4096 - ev.scores[0]!)).toBeLessThan(1e-6);
+  });
+
+  it('is reproducible: same seed, same history bit for bit; another seed differs', async () => {
+    const again = await train(base('b'));
+    expect(again.history).toEqual(reference.history);
+    const other = await train(base('c', { seed: 2, epochs: 1 }));
+    expect(other.history[0]!.loss).not.toBe(reference.history[0]!.loss);
+  });
+
+  it('resumes at the next epoch, exactly as an uninterrupted run', async () => {
+    const first = await train(base('d', { epochs: 2 }));
+    expect(first.history).toHaveLength(2);
+    const resumed = await train(base('d', { epochs: 3, resume: true }));
+    expect(resumed.history.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(resumed.history).toEqual(reference.history);
+    const tj = JSON.parse(readFileSync(join(dir, 'd', 'training.json'), 'utf8')) as { optimizerState: string };
+    expect(tj.optimizerState).toMatch(/restored/);
+  });
+
+  it('stops early after `patience` epochs without improvement', async () => {
+    const r = await train(base('e', { epochs: 12, patience: 1, learningRate: 0.5, maxImages: 24 }));
+    expect(r.stopped).toBe('early-stopping');
+    expect(r.history.length).toBeLessThan(12);
+    expect(r.history.length).toBe(r.bestEpoch + 1);
+  });
+
+  it('fine-tunes from a pretrained checkpoint', async () => {
+    const scratch = await train(base('f', { epochs: 1, seed: 3 }));
+    const tuned = await train(base('g', { epochs: 1, seed: 3, pretrain: join(dir, 'a') }));
+    expect(tuned.history[0]!.loss).toBeLessThan(scratch.history[0]!.loss);
+  });
+
+  it('rejects bad inputs with DarklensErrors', async () => {
+    const small = join(dir, 'small.npy');
+    writeFileSync(small, writeNpy(new Float32Array(4 * 16 * 16).map((_, i) => i % 7), [4, 1, 16, 16]));
+    const oblong = join(dir, 'oblong.npy');
+    writeFileSync(oblong, writeNpy(new Float32Array(2 * 8 * 16), [2, 1, 8, 16]));
+    expect(await code(train(base('x', { dataPath: join(dir, 'missing.npy') })))).toBe('not_found');
+    expect(await code(train(base('x', { dataPath: oblong })))).toBe('bad_shape');
+    expect(await code(train(base('x', { model: 'vae' as 'dcae' })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { epochs: 0 })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { batchSize: 1.5 })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { learningRate: -1 })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { validationFraction: 1 })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { optimizer: 'rmsprop' as 'adam' })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { resume: true })))).toBe('not_found');
+    expect(await code(train(base('x', { dataPath: small, pretrain: join(dir, 'a') })))).toBe('bad_shape');
+    expect(await code(evaluate({ dataPath: small, checkpointDir: join(dir, 'a'), ...quiet }))).toBe('bad_shape');
+    expect(await code(evaluate({ dataPath: data, checkpointDir: join(dir, 'nope'), ...quiet }))).toBe('not_found');
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+});
