@@ -8,18 +8,15 @@
  *
  * Every test works in its own temporary folder (the CLI's cwd), removed afterwards.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeStack, readFits, readNpy, type CutoutStack } from '@darklens/core';
+import { BIN, expectBadInput, expectOk, requireBuiltCli, ROOT, runCli, type RunResult } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'cli', 'bin', 'darklens.js');
-const BUILT = [join(ROOT, 'cli', 'dist', 'index.js'), join(ROOT, 'training', 'dist', 'simulate', 'worker.js'), join(ROOT, 'core', 'dist', 'index.js')];
 
 const SUBCOMMANDS = ['simulate', 'splits', 'render', 'sheet', 'info', 'demo'] as const;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -40,36 +37,7 @@ const GOLDEN_MODEL_A_SEED_42: Record<string, string> = {
 };
 const GOLDEN_ARGS = ['simulate', '-c', 'no_sub,spherical,vortex', '-n', '4', '-s', '42', '--preset', 'model-a', '-j', '0', '-q'];
 
-interface RunResult {
-  /** Exit code; null when killed by a signal. */
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI with `args` in `cwd` and resolves with its exit status and output (never rejects on exit codes). */
-function cli(args: string[], cwd: string, timeoutMs = 45_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
-      if (err && typeof err.code === 'string') return reject(new Error(`could not run ${BIN}: ${err.message}`));
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, signal: err?.signal ?? null, stdout, stderr });
-    });
-  });
-}
-
-/** Asserts a successful run, showing stderr when it was not. */
-function expectOk(r: RunResult): void {
-  expect(r.code, `exit code (stderr: ${r.stderr})`).toBe(0);
-}
-
-/** Asserts a bad-input exit: code 2, one readable `darklens: ` message, no stack trace. */
-function expectBadInput(r: RunResult, ...mentions: (string | RegExp)[]): void {
-  expect(r.code, `exit code (stdout: ${r.stdout}; stderr: ${r.stderr})`).toBe(2);
-  expect(r.stderr).toMatch(/^darklens: /);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  for (const m of mentions) expect(r.stderr).toMatch(m);
-}
+const cli = (args: string[], cwd: string, timeoutMs = 45_000): Promise<RunResult> => runCli(args, cwd, timeoutMs);
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const bytesOf = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -99,12 +67,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string;
 
-beforeAll(() => {
-  const missing = BUILT.filter((p) => !existsSync(p));
-  if (missing.length > 0) {
-    throw new Error(`the CLI is not built (missing ${missing.map((p) => relative(ROOT, p)).join(', ')}): run npx tsc -b first (npm test builds before vitest)`);
-  }
-});
+beforeAll(requireBuiltCli);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'darklens-cli-test-'));

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isDarklensError } from '@darklens/core';
 import { installSignalHandlers, interruptedExitCode, runSignal } from './context.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { infoCommand } from './commands/info.js';
 import { renderCommand } from './commands/render.js';
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand()]) {
     program.addCommand(cmd.exitOverride().configureOutput({ outputError: writeUsageError }).showHelpAfterError('(run with --help for usage)'));
   }
   return program;

@@ -8,3 +8,6 @@ export * from './models/registry.js';
 export * from './models/dcae.js';
 export * from './train/train.js';
 export * from './train/evaluate.js';
+export * from './calibrate/calibrate.js';
+export * from './report/report.js';
+export * from './report/plots.js';

@@ -2,33 +2,104 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DarklensError } from '@darklens/core';
-import { BACKEND_ORDER, evaluate, type BackendName } from '@darklens/training';
+import { BACKEND_ORDER, evaluate, evaluateReport, type BackendName, type EvaluationReport } from '@darklens/training';
 import { int } from '../options.js';
 
 interface EvaluateCommandOptions {
-  data: string;
+  data?: string;
   checkpoint: string;
   out?: string;
   scores?: string;
   batchSize: number;
   backend?: string;
   maxImages?: number;
+  /**
+   * --no-sub <path>: commander reads a `--no-` flag as the negation of `--sub`, so the path lands in
+   * `sub`, which is `true` when the flag is absent.
+   */
+  sub?: string | boolean;
+  spherical?: string;
+  vortex?: string;
+  report?: string;
+  bins: number;
+}
+
+const num = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
+
+/** The short metrics table printed after a --report run. */
+export function reportSummary(r: EvaluationReport): string {
+  const lines: string[] = [];
+  const counts = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => r.counts[k] > 0).map((k) => `${k} ${r.counts[k]}`).join(', ');
+  lines.push(`images: ${counts} (backend ${r.backend})`);
+  const m = r.metrics;
+  if (m !== null) {
+    lines.push(`ROC AUC pooled      ${num(m.aucPooled)}   (reference Model A: AAE 0.932, VAE 0.899, DCAE 0.730, RBM 0.515)`);
+    lines.push(`ROC AUC spherical   ${num(m.aucSpherical)}`);
+    lines.push(`ROC AUC vortex      ${num(m.aucVortex)}`);
+    lines.push(`AUPR pooled         ${num(m.aupr)}`);
+    lines.push(`TPR at FPR<=1%      ${num(m.tprAt1.tpr)}   threshold ${m.tprAt1.threshold === null ? 'none' : m.tprAt1.threshold.toPrecision(4)}`);
+    lines.push(`TPR at FPR<=5%      ${num(m.tprAt5.tpr)}   threshold ${m.tprAt5.threshold === null ? 'none' : m.tprAt5.threshold.toPrecision(4)}`);
+  }
+  for (const k of ['no_sub', 'spherical', 'vortex'] as const) {
+    const c = r.classes[k];
+    if (c !== undefined) lines.push(`W1 ${k.padEnd(16)} ${num(c.w1)}${k === 'no_sub' ? '   (reference Model A: DCAE 0.266, VAE 0.225, RBM 1.271, AAE 0.221)' : ''}`);
+  }
+  lines.push(`report: ${r.files.markdown}, ${r.files.json}, ${r.files.roc ?? '(no ROC: no substructure set)'}, ${r.files.scores}`);
+  return lines.join('\n') + '\n';
 }
 
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
-    .description('score images with a trained checkpoint: per-image reconstruction MSE (the anomaly score)')
-    .requiredOption('-d, --data <path>', '.npy file or folder of .npy/FITS files')
+    .description('score images with a trained checkpoint: per-image reconstruction MSE (the anomaly score); with --report, the labelled evaluation report (ROC AUC, AUPR, TPR at fixed FPR, W1, plots)')
+    .option('-d, --data <path>', 'score one unlabelled .npy file or folder of .npy/FITS files')
     .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder written by `darklens train`')
-    .option('-o, --out <file>', 'write the reconstructions as .npy [N,1,H,W] float32 (and scores.json beside it)')
-    .option('--scores <file>', 'write the scores as JSON here')
+    .option('-o, --out <file>', 'with --data: write the reconstructions as .npy [N,1,H,W] float32 (and scores.json beside it)')
+    .option('--scores <file>', 'with --data: write the scores as JSON here')
+    .option('--no-sub <path>', 'labelled test set without substructure (for --report)')
+    .option('--spherical <path>', 'labelled test set with spherical subhalos (for --report)')
+    .option('--vortex <path>', 'labelled test set with vortices (for --report)')
+    .option('--report <dir>', 'write report.json, report.md, roc.png, scores.png and <class>_recon.npy here (needs --no-sub)')
+    .option('--bins <n>', 'score histogram bins of the report', int('bins', 1, 10000), 40)
     .option('-b, --batch-size <n>', 'images per forward pass (does not change the scores)', int('batch size', 1, 65536), 64)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
-    .option('--max-images <n>', 'score only the first N images', int('max images', 1, 100_000_000));
-  cmd.addHelpText('after', '\nExample:\n  darklens evaluate --data data/test/spherical.npy --checkpoint checkpoints/dcae --out out/spherical_recon.npy\n');
+    .option('--max-images <n>', 'score only the first N images (of each set)', int('max images', 1, 100_000_000));
+  cmd.addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  darklens evaluate --data data/test/spherical.npy --checkpoint checkpoints/dcae --out out/spherical_recon.npy\n' +
+      '  darklens evaluate --checkpoint checkpoints/dcae --no-sub data/test/no_sub.npy --spherical data/test/spherical.npy \\\n' +
+      '      --vortex data/test/vortex.npy --report out/report\n',
+  );
   return cmd.action(async (o: EvaluateCommandOptions) => {
     if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
       throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
+    }
+    const noSub = typeof o.sub === 'string' ? o.sub : undefined;
+    const labelled = noSub !== undefined || o.spherical !== undefined || o.vortex !== undefined;
+    if (o.report !== undefined || labelled) {
+      if (o.report === undefined) {
+        throw new DarklensError('invalid_argument', '--no-sub, --spherical and --vortex need --report <dir> (where the evaluation report goes)');
+      }
+      if (noSub === undefined) {
+        throw new DarklensError('invalid_argument', '--report needs --no-sub <path> (the no-substructure test set), and --spherical and/or --vortex for AUCs');
+      }
+      if (o.data !== undefined || o.out !== undefined || o.scores !== undefined) {
+        throw new DarklensError('invalid_argument', '--data, --out and --scores score one unlabelled set; do not combine them with --report (it writes <class>_recon.npy and report.json itself)');
+      }
+      const r = await evaluateReport({
+        checkpointDir: o.checkpoint,
+        sets: { no_sub: noSub, ...(o.spherical !== undefined ? { spherical: o.spherical } : {}), ...(o.vortex !== undefined ? { vortex: o.vortex } : {}) },
+        outDir: o.report,
+        bins: o.bins,
+        batchSize: o.batchSize,
+        ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+        ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
+      });
+      process.stdout.write(reportSummary(r));
+      return;
+    }
+    if (o.data === undefined) {
+      throw new DarklensError('invalid_argument', 'pass --data <path> to score one set, or --no-sub/--spherical/--vortex with --report <dir> for the evaluation report');
     }
     const r = await evaluate({
       dataPath: o.data,

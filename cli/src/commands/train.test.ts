@@ -2,37 +2,18 @@
  * `darklens train` and `darklens evaluate` end to end through the BUILT CLI (`node cli/bin/darklens.js`);
  * `npm test` builds first, when running vitest directly run `npx tsc -b` beforehand.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '@darklens/core';
+import { requireBuiltCli, runCli } from '../../../test/helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const BIN = join(ROOT, 'cli', 'bin', 'darklens.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], cwd: string) => runCli(args, cwd);
 
 let dir: string;
 beforeAll(async () => {
+  requireBuiltCli();
   dir = mkdtempSync(join(tmpdir(), 'darklens-cli-train-'));
   const r = await cli(['simulate', '-c', 'no_sub', '-n', '20', '-s', '5', '-j', '0', '-q', '-o', 'data'], dir);
   expect(r.code).toBe(0);

@@ -1,0 +1,60 @@
+/**
+ * `darklens evaluate --report` end to end through the BUILT CLI (`node cli/bin/darklens.js`);
+ * `npm test` builds first, when running vitest directly run `npx tsc -b` beforehand.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuiltCli, runCli } from '../../../test/helpers/cli.js';
+
+const cli = (args: string[], cwd: string) => runCli(args, cwd);
+
+let dir: string;
+beforeAll(async () => {
+  requireBuiltCli();
+  dir = mkdtempSync(join(tmpdir(), 'darklens-cli-report-'));
+  const sim = await cli(['simulate', '-c', 'all', '-n', '12', '-s', '5', '-j', '0', '-q', '-o', 'data'], dir);
+  expect(sim.code, sim.stderr).toBe(0);
+  const t = await cli(['train', '--data', 'data/no_sub.npy', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
+  expect(t.code, t.stderr).toBe(0);
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('darklens evaluate --report', () => {
+  it('documents the report options', async () => {
+    const r = await cli(['evaluate', '--help'], dir);
+    expect(r.code).toBe(0);
+    for (const o of ['--data', '--no-sub', '--spherical', '--vortex', '--report', '--bins', '--report out/report']) expect(r.stdout).toContain(o);
+  });
+
+  it('writes the report and prints a metrics table', async () => {
+    const r = await cli(
+      ['evaluate', '--checkpoint', 'ck', '--no-sub', 'data/no_sub.npy', '--spherical', 'data/spherical.npy', '--vortex', 'data/vortex.npy', '--report', 'rep', '--backend', 'wasm'],
+      dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('images: no_sub 12, spherical 12, vortex 12 (backend wasm)');
+    expect(r.stdout).toMatch(/ROC AUC pooled +[01]\.\d{3}/);
+    expect(r.stdout).toMatch(/W1 no_sub +\d+\.\d{3}/);
+    for (const f of ['report.json', 'report.md', 'roc.png', 'scores.png', 'no_sub_recon.npy', 'spherical_recon.npy', 'vortex_recon.npy']) {
+      expect(existsSync(join(dir, 'rep', f)), f).toBe(true);
+    }
+    const json = JSON.parse(readFileSync(join(dir, 'rep', 'report.json'), 'utf8')) as { counts: Record<string, number>; classes: Record<string, { file: string }> };
+    expect(json.counts).toEqual({ no_sub: 12, spherical: 12, vortex: 12 });
+    expect(json.classes.no_sub!.file).toBe('data/no_sub.npy');
+  });
+
+  it('rejects inconsistent option sets with exit code 2', async () => {
+    for (const args of [
+      ['evaluate', '--checkpoint', 'ck'],
+      ['evaluate', '--checkpoint', 'ck', '--vortex', 'data/vortex.npy', '--report', 'x'],
+      ['evaluate', '--checkpoint', 'ck', '--no-sub', 'data/no_sub.npy'],
+      ['evaluate', '--checkpoint', 'ck', '--no-sub', 'data/no_sub.npy', '--report', 'x', '--data', 'data/no_sub.npy'],
+    ]) {
+      const r = await cli(args, dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^darklens: /m);
+    }
+  });
+});
