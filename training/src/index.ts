@@ -6,6 +6,7 @@ export * from './metrics/index.js';
 export * from './backend/index.js';
 export * from './models/registry.js';
 export * from './models/dcae.js';
+export * from './models/vae.js';
 export * from './train/train.js';
 export * from './train/evaluate.js';
 export * from './calibrate/calibrate.js';

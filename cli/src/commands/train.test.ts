@@ -50,7 +50,7 @@ describe('darklens train / evaluate', () => {
   it('rejects bad input with exit code 2', async () => {
     for (const args of [
       ['train', '--data', 'missing.npy', '--out', 'x'],
-      ['train', '--data', 'data/no_sub.npy', '--model', 'vae'],
+      ['train', '--data', 'data/no_sub.npy', '--model', 'aae'],
       ['train', '--data', 'data/no_sub.npy', '--epochs', '0'],
       ['train', '--data', 'data/no_sub.npy', '--lr', 'fast'],
       ['evaluate', '--data', 'data/no_sub.npy', '--checkpoint', 'nowhere'],

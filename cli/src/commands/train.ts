@@ -13,7 +13,7 @@ interface TrainCommandOptions {
   lr: number;
   optimizer: string;
   seed: number;
-  out: string;
+  out?: string;
   resume?: boolean;
   pretrain?: string;
   patience?: number;
@@ -43,7 +43,7 @@ export function trainCommand(): Command {
     .option('--lr <rate>', 'learning rate', num('learning rate'), TRAIN_DEFAULTS.learningRate)
     .option('--optimizer <name>', 'adam or sgd', TRAIN_DEFAULTS.optimizer)
     .option('-s, --seed <n>', 'seed of the weights, split and batch order (same seed, data and backend give the same history)', int('seed', 0, 0xffffffff), TRAIN_DEFAULTS.seed)
-    .option('-o, --out <dir>', 'checkpoint folder', 'checkpoints/dcae')
+    .option('-o, --out <dir>', 'checkpoint folder (default: checkpoints/<model>)')
     .option('--resume', 'continue the run saved in --out at its next epoch (weights and optimizer state)')
     .option('--pretrain <dir>', 'start from the best weights of this checkpoint folder (new optimizer)')
     .option('--patience <n>', 'stop after this many epochs without a better validation loss', int('patience', 1, 1_000_000))
@@ -67,7 +67,7 @@ export function trainCommand(): Command {
       learningRate: o.lr,
       optimizer,
       seed: o.seed,
-      checkpointDir: o.out,
+      checkpointDir: o.out ?? `checkpoints/${o.model}`,
       validationFraction: o.valFraction,
       ...(o.resume ? { resume: true } : {}),
       ...(o.pretrain !== undefined ? { pretrain: o.pretrain } : {}),

@@ -41,8 +41,8 @@
  *
  * Every initializer is seeded from `seed` (a distinct derived seed per layer).
  */
-import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
+import { checkModelOptions, CONV_KERNEL, CONV_STRIDE, convDecoder, convEncoder, convShapes, defaultLatent, kernelFactory } from './conv.js';
 
 type Tf = typeof TfNamespace;
 
@@ -55,85 +55,28 @@ export interface DcaeOptions {
   seed: number;
 }
 
-/** Pixel side after a TF 'same' convolution with stride 3. */
-const sameOut = (n: number, stride: number): number => Math.ceil(n / stride);
-
-/** Total padding TF 'same' adds for kernel k, stride s, input n (split floor | ceil, before | after). */
-function samePad(n: number, k: number, s: number): [number, number] {
-  const out = sameOut(n, s);
-  const total = Math.max((out - 1) * s + k - n, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
-export const DCAE_KERNEL = 7;
-export const DCAE_STRIDE = 3;
+export const DCAE_KERNEL = CONV_KERNEL;
+export const DCAE_STRIDE = CONV_STRIDE;
 
 /** The reference's latent size scaled with the pixel count. */
 export function defaultDcaeLatent(size: number): number {
-  return Math.max(16, Math.round((1000 * size * size) / 22500));
+  return defaultLatent(size);
 }
 
 /** Spatial sizes of the encoder: [input, after conv1, after conv2]. */
 export function dcaeShapes(size: number): { s0: number; s1: number; s2: number } {
-  const s1 = sameOut(size, DCAE_STRIDE);
-  return { s0: size, s1, s2: sameOut(s1, DCAE_STRIDE) };
-}
-
-/** Derives a per-layer seed (initializers accept any number; keep it a 32-bit integer). */
-function layerSeed(seed: number, i: number): number {
-  let h = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(i + 1, 0x85ebca6b)) | 0;
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h >>> 0;
+  return convShapes(size);
 }
 
 export function buildDcae(tf: Tf, opts: DcaeOptions): TfNamespace.LayersModel {
+  const latent = checkModelOptions('DCAE', opts);
   const { size, seed } = opts;
-  if (!Number.isInteger(size) || size < 16 || size > 1024) {
-    throw new DarklensError('invalid_argument', `DCAE image size must be an integer in [16, 1024], got ${String(size)}`);
-  }
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new DarklensError('invalid_argument', `seed must be an integer in [0, 4294967295], got ${String(seed)}`);
-  }
-  const latent = opts.latent ?? defaultDcaeLatent(size);
-  if (!Number.isInteger(latent) || latent < 1 || latent > 100_000) {
-    throw new DarklensError('invalid_argument', `latent size must be an integer in [1, 100000], got ${String(latent)}`);
-  }
-  const k = DCAE_KERNEL;
-  const s = DCAE_STRIDE;
-  const { s0, s1, s2 } = dcaeShapes(size);
-  let li = 0;
-  const kernel = (): ReturnType<Tf['initializers']['glorotUniform']> => tf.initializers.glorotUniform({ seed: layerSeed(seed, li++) });
-
-  const input = tf.input({ shape: [s0, s0, 1], name: 'image' });
-  let x = tf.layers
-    .conv2d({ name: 'enc_conv1', filters: 16, kernelSize: k, strides: s, padding: 'same', activation: 'relu', kernelInitializer: kernel() })
-    .apply(input) as TfNamespace.SymbolicTensor;
-  x = tf.layers
-    .conv2d({ name: 'enc_conv2', filters: 32, kernelSize: k, strides: s, padding: 'same', activation: 'relu', kernelInitializer: kernel() })
-    .apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers
-    .conv2d({ name: 'enc_conv3', filters: 64, kernelSize: k, strides: 1, padding: 'same', kernelInitializer: kernel() })
-    .apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as TfNamespace.SymbolicTensor;
+  // Initializer seeds are drawn in layer order: conv1..3, enc_dense, dec_dense, deconv3..1.
+  const kernel = kernelFactory(tf, seed);
+  const input = tf.input({ shape: [size, size, 1], name: 'image' });
+  let x = convEncoder(tf, input, kernel);
   x = tf.layers.dense({ name: 'enc_dense', units: latent, kernelInitializer: kernel() }).apply(x) as TfNamespace.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'latent_bn', momentum: 0.9, epsilon: 1e-5 }).apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers.dense({ name: 'dec_dense', units: s2 * s2 * 64, kernelInitializer: kernel() }).apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers.reshape({ name: 'dec_reshape', targetShape: [s2, s2, 64] }).apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers
-    .conv2dTranspose({ name: 'dec_deconv3', filters: 32, kernelSize: k, strides: 1, padding: 'same', activation: 'relu', kernelInitializer: kernel() })
-    .apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers
-    .conv2dTranspose({ name: 'dec_deconv2', filters: 16, kernelSize: k, strides: s, padding: 'valid', activation: 'relu', kernelInitializer: kernel() })
-    .apply(x) as TfNamespace.SymbolicTensor;
-  const p1 = samePad(s1, k, s);
-  x = tf.layers.cropping2D({ name: 'dec_crop2', cropping: [p1, p1] }).apply(x) as TfNamespace.SymbolicTensor;
-  x = tf.layers
-    .conv2dTranspose({ name: 'dec_deconv1', filters: 1, kernelSize: k, strides: s, padding: 'valid', kernelInitializer: kernel() })
-    .apply(x) as TfNamespace.SymbolicTensor;
-  const p0 = samePad(s0, k, s);
-  x = tf.layers.cropping2D({ name: 'dec_crop1', cropping: [p0, p0] }).apply(x) as TfNamespace.SymbolicTensor;
-  const output = tf.layers.activation({ name: 'recon', activation: 'sigmoid' }).apply(x) as TfNamespace.SymbolicTensor;
+  const output = convDecoder(tf, x, size, kernel);
   return tf.model({ inputs: input, outputs: output, name: 'dcae' });
 }

@@ -75,6 +75,30 @@ export async function restoreOptimizer(tf: Tf, optimizer: TfNamespace.Optimizer,
   const named = blob.specs.map((s) => ({ name: s.name, tensor: map[s.name]! }));
   await optimizer.setWeights(named);
   for (const n of named) n.tensor.dispose();
+  exactAdamBetaPowers(tf, optimizer);
+}
+
+/**
+ * tfjs Adam keeps beta1^t and beta2^t as running float32 products (one multiplication per step),
+ * but setWeights recomputes them with pow(), which can differ in the last bit; a resumed run then
+ * drifts by ~1e-7 from the uninterrupted one. Recompute them as the same sequence of float32
+ * products (a float32 product of two float32 values is the double product rounded once, so
+ * Math.fround reproduces it exactly), so resuming is bit-exact at every step count.
+ */
+function exactAdamBetaPowers(tf: Tf, optimizer: TfNamespace.Optimizer): void {
+  if (!(optimizer instanceof tf.AdamOptimizer)) return;
+  const o = optimizer as unknown as { beta1?: unknown; beta2?: unknown; accBeta1?: unknown; accBeta2?: unknown; iterations: number };
+  const steps = o.iterations;
+  for (const [beta, acc] of [
+    [o.beta1, o.accBeta1],
+    [o.beta2, o.accBeta2],
+  ] as const) {
+    if (typeof beta !== 'number' || !(acc instanceof tf.Variable) || !Number.isInteger(steps)) return;
+    const b = Math.fround(beta);
+    let p = b;
+    for (let t = 0; t < steps; t++) p = Math.fround(p * b);
+    tf.tidy(() => acc.assign(tf.scalar(p)));
+  }
 }
 
 function modelJson(blob: ModelBlob): object {

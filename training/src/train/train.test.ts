@@ -127,7 +127,7 @@ describe('train', () => {
     writeFileSync(oblong, writeNpy(new Float32Array(2 * 8 * 16), [2, 1, 8, 16]));
     expect(await code(train(base('x', { dataPath: join(dir, 'missing.npy') })))).toBe('not_found');
     expect(await code(train(base('x', { dataPath: oblong })))).toBe('bad_shape');
-    expect(await code(train(base('x', { model: 'vae' as 'dcae' })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { model: 'aae' as 'dcae' })))).toBe('invalid_argument');
     expect(await code(train(base('x', { epochs: 0 })))).toBe('invalid_argument');
     expect(await code(train(base('x', { batchSize: 1.5 })))).toBe('invalid_argument');
     expect(await code(train(base('x', { learningRate: -1 })))).toBe('invalid_argument');
@@ -140,3 +140,53 @@ describe('train', () => {
     expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 });
+
+describe('train --model vae', () => {
+  const vae = (out: string, more: Partial<TrainOptions> = {}): TrainOptions => base(out, { model: 'vae', epochs: 2, maxImages: 40, ...more });
+  let ref: Awaited<ReturnType<typeof train>>;
+
+  it('lowers its loss (MSE + beta * KL) and validates on the mean reconstruction MSE', async () => {
+    ref = await train(vae('va'));
+    expect(ref.history.map((r) => r.epoch)).toEqual([1, 2]);
+    expect(ref.history[1]!.loss).toBeLessThan(ref.history[0]!.loss);
+    const tj = JSON.parse(readFileSync(join(dir, 'va', 'training.json'), 'utf8')) as Record<string, unknown>;
+    expect(tj).toMatchObject({ model: 'vae', epoch: 2, bestEpoch: ref.bestEpoch });
+
+    // evaluate scores the validation images with the saved (mean) network: valLoss, and recon files
+    const split = splitImages(await loadImages(data, { maxImages: 40 }), 0.1, 1);
+    const valPath = join(dir, 'vae-val.npy');
+    writeFileSync(valPath, writeNpy(split.validation.data, [split.validation.count, 1, 64, 64]));
+    const out = join(dir, 'vae-recon.npy');
+    const ev = await evaluate({ dataPath: valPath, checkpointDir: join(dir, 'va'), outPath: out, batchSize: 3, ...quiet });
+    expect(ev.count).toBe(4);
+    expect(Math.abs(ev.mean - ref.bestValLoss)).toBeLessThan(1e-5);
+    const recon = readNpy(new Uint8Array(readFileSync(out)));
+    for (let i = 0; i < ev.count; i++) {
+      let direct = 0;
+      for (let k = i * 4096; k < (i + 1) * 4096; k++) direct += (recon.data[k]! - split.validation.data[k]!) ** 2;
+      expect(Math.abs(direct / 4096 - ev.scores[i]!)).toBeLessThan(1e-6);
+    }
+    const again = await evaluate({ dataPath: valPath, checkpointDir: join(dir, 'va'), batchSize: 1, ...quiet });
+    expect(maxDiff(again.scores, ev.scores)).toBeLessThan(1e-7);
+  });
+
+  it('is reproducible and resumes exactly (weights, heads and optimizer restored by name)', async () => {
+    const first = await train(vae('vb', { epochs: 1 }));
+    expect(first.history[0]).toEqual(ref.history[0]);
+    const resumed = await train(vae('vb', { resume: true }));
+    expect(resumed.history).toEqual(ref.history);
+  });
+
+  it('fine-tunes from a VAE checkpoint and refuses a DCAE one', async () => {
+    const tuned = await train(vae('vc', { epochs: 1, pretrain: join(dir, 'va') }));
+    expect(tuned.history[0]!.loss).toBeLessThan(ref.history[0]!.loss);
+    expect(await code(train(vae('vx', { epochs: 1, pretrain: join(dir, 'a') })))).toBe('invalid_argument');
+    expect(existsSync(join(dir, 'vx'))).toBe(false);
+  });
+});
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]! - b[k]!));
+  return m;
+}

@@ -1,11 +1,14 @@
 /**
  * Training loop for the autoencoders: shuffled mini-batches in a seeded order per epoch,
- * optimizer.minimize on the reconstruction MSE (the anomaly score's definition: mean over pixels of
- * (x - recon)^2, averaged over the batch), validation loss in inference mode after every epoch,
+ * optimizer.minimize on the model's training loss (registry.ts: the DCAE's is the reconstruction MSE,
+ * the anomaly score's definition: mean over pixels of (x - recon)^2, averaged over the batch; the
+ * VAE's adds beta * KL to the MSE of a sampled reconstruction), validation loss (always the
+ * inference network's reconstruction MSE, the anomaly score) in inference mode after every epoch,
  * best-checkpoint selection, early stopping, resume and fine-tuning from a checkpoint.
  *
  * Reproducibility: the split, the batch order of every epoch (a generator seeded from (seed,
- * epoch)) and the initial weights all come from `seed`, so two runs with the same seed, data and
+ * epoch)), the VAE's sampling noise (seeded from (seed, epoch, batch)) and the initial weights all
+ * come from `seed`, so two runs with the same seed, data and
  * backend give the same loss history bit for bit. A resumed run restores the weights, BatchNorm
  * statistics and optimizer state (Adam's moments and step count) of the last finished epoch, so it
  * continues exactly as if it had not stopped.
@@ -17,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend/select.js';
-import { buildModel, isModelName, MODEL_NAMES, type ModelName } from '../models/registry.js';
+import { buildModel, isModelName, MODEL_NAMES, trainingLossFor, type ModelName, type TrainingLossFn } from '../models/registry.js';
 import { hashSeed } from '../simulate/rng.js';
 import {
   deserializeModel,
@@ -188,6 +191,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (inputSize !== images.size) {
       throw new DarklensError('bad_shape', `${opts.dataPath}: images are ${images.size}x${images.size}, the model takes ${String(inputSize)}x${String(inputSize)}`);
     }
+    const lossFn = trainingLossFor(modelName, tf, model);
     const vars = model.trainableWeights.map((w) => w.read() as TfNamespace.Variable);
     const startEpoch = history.length > 0 ? history[history.length - 1]!.epoch + 1 : 1;
     let stopped: TrainResult['stopped'] = 'completed';
@@ -217,7 +221,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         stopped = 'early-stopping';
         break;
       }
-      const loss = runEpoch(tf, model, optimizer, vars, split.train, batchSize, hashSeed(seed, EPOCH_STREAM, epoch), epoch, epochs, opts);
+      const loss = runEpoch(tf, lossFn, optimizer, vars, split.train, batchSize, hashSeed(seed, EPOCH_STREAM, epoch), seed, epoch, epochs, opts);
       const scores = reconstructionScores(tf, model, split.validation, Math.max(batchSize, 64));
       let sum = 0;
       for (const s of scores) sum += s;
@@ -254,12 +258,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 /** One pass over the training images in a seeded order; returns the mean batch loss weighted by batch size. */
 function runEpoch(
   tf: Tf,
-  model: TfNamespace.LayersModel,
+  lossFn: TrainingLossFn,
   optimizer: TfNamespace.Optimizer,
   vars: TfNamespace.Variable[],
   set: ImageSet,
   batchSize: number,
   orderSeed: number,
+  seed: number,
   epoch: number,
   epochs: number,
   opts: TrainOptions,
@@ -280,14 +285,7 @@ function runEpoch(
     }
     const batchLoss = tf.tidy(() => {
       const x = tf.tensor4d(buf.subarray(0, n * px), [n, set.size, set.size, 1]);
-      const cost = optimizer.minimize(
-        () => {
-          const r = model.apply(x, { training: true }) as TfNamespace.Tensor;
-          return tf.mean<TfNamespace.Scalar>(tf.squaredDifference(x, r));
-        },
-        true,
-        vars,
-      );
+      const cost = optimizer.minimize(() => lossFn(x, { seed, epoch, batch: b }), true, vars);
       return cost!.dataSync()[0]!;
     });
     sum += batchLoss * n;

@@ -1,0 +1,167 @@
+/**
+ * The convolutional variational autoencoder (VAE) of the reference work, scaled to the input size.
+ * Pure network definition plus the pieces the training loop needs; no backend import.
+ *
+ * Same convolutional encoder and mirrored decoder as the DCAE (conv.ts); between them, instead of
+ * the DCAE's dense + BatchNorm bottleneck, one dense layer `vae_heads` of 2 * latent units holding
+ * [mu | logVar] (log-variance of the approximate posterior q(z|x) = N(mu, exp(logVar))):
+ *
+ *   image [64, 64, 1] -> enc_conv1..3 -> enc_flatten [4096] -> vae_heads [2 * 182] = [mu | logVar]
+ *   inference:  vae_heads_2d [2, 182, 1] -> vae_mu_crop [1, 182, 1] -> vae_mu [182]
+ *               -> dec_dense [4096] -> ... -> recon [64, 64, 1]          (2,493,485 parameters at 64)
+ *   training:   z = mu + exp(logVar / 2) * eps, eps ~ N(0, 1) seeded, -> the same decoder layers
+ *
+ * The saved model (`buildVae(...).model`) is a plain tf.LayersModel x -> reconstruction from the
+ * MEAN of q(z|x): no sampling, so scores are deterministic (the reference sampled at evaluation)
+ * and evaluate, reports and export treat it exactly like the DCAE. mu is taken out of the heads
+ * with standard layers (reshape + cropping2D + reshape, i.e. ONNX Reshape/Slice), so the logVar
+ * weights are part of the inference graph and saving `model` saves everything training needs: the
+ * training parts are found again by layer name in a model loaded from a checkpoint (`vaeParts`).
+ * No BatchNorm: the score of an image never depends on the rest of its batch, in any mode.
+ */
+import { DarklensError } from '@darklens/core';
+import type * as TfNamespace from '@tensorflow/tfjs';
+import { hashSeed } from '../simulate/rng.js';
+import { checkModelOptions, convDecoder, convEncoder, DECODER_LAYERS, kernelFactory } from './conv.js';
+
+type Tf = typeof TfNamespace;
+type Sym = TfNamespace.SymbolicTensor;
+
+/**
+ * Default weight of the KL term: loss = MSE + beta * KL, where MSE is the mean over pixels (the
+ * anomaly score) and KL is the mean over latent dimensions of KL(q(z|x) || N(0, 1)), both averaged
+ * over the batch. Both terms are per-unit means, so beta does not change with the image or latent
+ * size. Scale: for [0, 1] images a trained autoencoder's per-pixel MSE is ~1e-3 (sky ~0, arcs ~1),
+ * while an informative latent dimension costs ~1-3 nats of KL; beta = 1e-3 makes the two terms the
+ * same order at convergence. A much larger beta (the unscaled beta = 1 of a textbook ELBO with a
+ * per-pixel MSE) collapses the posterior onto the prior and the reconstructions to a blurred mean
+ * lens, which removes exactly the detail the anomaly score needs. (For reference, the ELBO of a
+ * Gaussian decoder with variance sigma^2 corresponds to beta = 2 sigma^2 * latent / pixels: with
+ * sigma ~ 0.03 and 182 / 4096, about 1e-4, so 1e-3 is a mildly regularized VAE.)
+ */
+export const VAE_BETA = 1e-3;
+
+/** Stream id of the training noise eps, hashed with (seed, epoch, batch). */
+export const VAE_NOISE_STREAM = 0x7ae5;
+
+export interface VaeOptions {
+  /** Side of the square input images in pixels (16..1024). */
+  size: number;
+  /** Latent dimensions; default round(1000 * size^2 / 22500), at least 16. */
+  latent?: number;
+  /** Seed of all weight initializers. */
+  seed: number;
+  /** Weight of the KL term (default VAE_BETA). */
+  beta?: number;
+}
+
+/** The encoder's layer names, input to heads (a plain chain). */
+export const VAE_ENCODER_LAYERS = ['enc_conv1', 'enc_conv2', 'enc_conv3', 'enc_flatten', 'vae_heads'] as const;
+
+/** A VAE for training: the inference model and functions over its shared layers. */
+export interface VaeParts {
+  /** x -> reconstruction from mu: the network that is saved, evaluated and exported. */
+  model: TfNamespace.LayersModel;
+  latent: number;
+  beta: number;
+  /** x [n, size, size, 1] -> mu, logVar [n, latent] (the model's own layers). */
+  encode(x: TfNamespace.Tensor, training: boolean): { mu: TfNamespace.Tensor2D; logVar: TfNamespace.Tensor2D };
+  /** z [n, latent] -> reconstruction [n, size, size, 1] (the model's own layers). */
+  decode(z: TfNamespace.Tensor, training: boolean): TfNamespace.Tensor4D;
+}
+
+/** Where the training noise of one batch comes from. */
+export interface TrainStep {
+  seed: number;
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+}
+
+export function buildVaeModel(tf: Tf, opts: VaeOptions): TfNamespace.LayersModel {
+  const latent = checkModelOptions('VAE', opts);
+  const { size, seed } = opts;
+  // Initializer seeds in layer order: conv1..3, vae_heads, dec_dense, deconv3..1.
+  const kernel = kernelFactory(tf, seed);
+  const input = tf.input({ shape: [size, size, 1], name: 'image' });
+  const flat = convEncoder(tf, input, kernel);
+  const heads = tf.layers.dense({ name: 'vae_heads', units: 2 * latent, kernelInitializer: kernel() }).apply(flat) as Sym;
+  let mu = tf.layers.reshape({ name: 'vae_heads_2d', targetShape: [2, latent, 1] }).apply(heads) as Sym;
+  mu = tf.layers.cropping2D({ name: 'vae_mu_crop', cropping: [[0, 1], [0, 0]] }).apply(mu) as Sym;
+  mu = tf.layers.reshape({ name: 'vae_mu', targetShape: [latent] }).apply(mu) as Sym;
+  const output = convDecoder(tf, mu, size, kernel);
+  return tf.model({ inputs: input, outputs: output, name: 'vae' });
+}
+
+/** Training parts over the layers of a VAE inference model (fresh, or loaded from a checkpoint). */
+export function vaeParts(tf: Tf, model: TfNamespace.LayersModel, opts: { beta?: number } = {}): VaeParts {
+  const beta = opts.beta ?? VAE_BETA;
+  if (!(Number.isFinite(beta) && beta >= 0)) throw new DarklensError('invalid_argument', `VAE beta must be a finite number >= 0, got ${String(beta)}`);
+  const find = (name: string): TfNamespace.layers.Layer => {
+    try {
+      return model.getLayer(name);
+    } catch {
+      throw new DarklensError('invalid_argument', `model ${model.name} is not a darklens VAE (no layer ${name})`);
+    }
+  };
+  const encoder = VAE_ENCODER_LAYERS.map(find);
+  const decoder = DECODER_LAYERS.map(find);
+  const headsUnits = encoder[encoder.length - 1]!.outputShape[1];
+  if (typeof headsUnits !== 'number' || headsUnits % 2 !== 0) throw new DarklensError('invalid_argument', `model ${model.name}: vae_heads must have an even number of units`);
+  const latent = headsUnits / 2;
+  const chain = (layers: TfNamespace.layers.Layer[], x: TfNamespace.Tensor, training: boolean): TfNamespace.Tensor => {
+    let h = x;
+    for (const l of layers) h = l.apply(h, { training }) as TfNamespace.Tensor;
+    return h;
+  };
+  return {
+    model,
+    latent,
+    beta,
+    encode(x, training) {
+      const h = chain(encoder, x, training) as TfNamespace.Tensor2D;
+      const n = h.shape[0];
+      return { mu: tf.slice(h, [0, 0], [n, latent]), logVar: tf.slice(h, [0, latent], [n, latent]) };
+    },
+    decode(z, training) {
+      return chain(decoder, z, training) as TfNamespace.Tensor4D;
+    },
+  };
+}
+
+/** A fresh VAE: the inference model and its training parts. */
+export function buildVae(tf: Tf, opts: VaeOptions): VaeParts {
+  return vaeParts(tf, buildVaeModel(tf, opts), opts.beta !== undefined ? { beta: opts.beta } : {});
+}
+
+/** The seed of the training noise of one batch. */
+export function vaeNoiseSeed(step: TrainStep): number {
+  return hashSeed(step.seed, VAE_NOISE_STREAM, step.epoch, step.batch);
+}
+
+/**
+ * The terms of the training loss of batch x (training mode, z sampled with the seeded noise of
+ * `step`): mse = mean over pixels and images of (x - decode(z))^2; kl = mean over latent dims and
+ * images of -0.5 (1 + logVar - mu^2 - exp(logVar)); loss = mse + beta * kl. Not tidied: call it in
+ * a tidy or inside optimizer.minimize.
+ */
+export function vaeLossTerms(
+  tf: Tf,
+  parts: VaeParts,
+  x: TfNamespace.Tensor4D,
+  step: TrainStep,
+): { mse: TfNamespace.Scalar; kl: TfNamespace.Scalar; loss: TfNamespace.Scalar } {
+  const { mu, logVar } = parts.encode(x, true);
+  const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', vaeNoiseSeed(step));
+  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+  const r = parts.decode(z, true);
+  const mse = tf.mean<TfNamespace.Scalar>(tf.squaredDifference(x, r));
+  const kl = tf.mul<TfNamespace.Scalar>(-0.5, tf.mean<TfNamespace.Scalar>(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))));
+  return { mse, kl, loss: tf.add(mse, tf.mul(parts.beta, kl)) };
+}
+
+/** The VAE's training loss: MSE + beta * KL (see vaeLossTerms). */
+export function vaeTrainingLoss(tf: Tf, parts: VaeParts, x: TfNamespace.Tensor4D, step: TrainStep): TfNamespace.Scalar {
+  return vaeLossTerms(tf, parts, x, step).loss;
+}
