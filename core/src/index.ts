@@ -11,3 +11,5 @@ export * from './io/png-write.js';
 export * from './preprocess/scale.js';
 export * from './calibration/index.js';
 export * from './random.js';
+export * from './stats/finite.js';
+export * from './stats/histogram.js';

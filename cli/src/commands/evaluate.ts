@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DarklensError } from '@darklens/core';
+import { DarklensError, SCORE_DEFINITION } from '@darklens/core';
 import { BACKEND_ORDER, evaluate, evaluateReport, type BackendName, type EvaluationReport } from '@darklens/training';
 import { int } from '../options.js';
 
@@ -111,7 +111,7 @@ export function evaluateCommand(): Command {
     });
     const scoresPath = o.scores ?? (o.out !== undefined ? join(dirname(o.out), 'scores.json') : undefined);
     if (scoresPath !== undefined) {
-      const json = { data: o.data, checkpoint: o.checkpoint, score: 'per-image mean squared reconstruction error', count: r.count, mean: r.mean, scores: Array.from(r.scores) };
+      const json = { data: o.data, checkpoint: o.checkpoint, score: SCORE_DEFINITION, count: r.count, mean: r.mean, scores: Array.from(r.scores) };
       await writeFile(scoresPath, JSON.stringify(json) + '\n');
     }
     process.stdout.write(`${r.count} images, mean score ${r.mean.toPrecision(6)} (backend ${r.backend})` +

@@ -13,6 +13,7 @@
  * normal scores (and, optionally, labelled anomalies) and returns it already validated.
  */
 import { DarklensError } from '../errors.js';
+import { histogram } from '../stats/histogram.js';
 import {
   bootstrapThreshold,
   checkFpr,
@@ -315,27 +316,19 @@ export function scoreHistogram(sortedScores: ArrayLike<number>, bins: number): {
   const n = sortedScores.length;
   const lo = sortedScores[0]!;
   const hi = sortedScores[n - 1]!;
-  let edges: number[];
-  if (hi > lo) {
-    edges = Array.from({ length: bins + 1 }, (_, k) => (k === bins ? hi : lo + ((hi - lo) * k) / bins));
-    for (let k = 1; k < edges.length; k++) {
-      if (!(edges[k]! > edges[k - 1]!)) {
-        edges = [lo, hi]; // range too narrow for the bins at double precision: one bin
-        break;
-      }
-    }
-  } else {
+  const binned = (b: number, range: [number, number]) => {
+    const h = histogram(sortedScores, { bins: b, range });
+    return { edges: h.edges, counts: h.counts };
+  };
+  if (!(hi > lo)) {
     const half = Math.abs(lo) > 0 ? Math.abs(lo) * 1e-3 : 1e-9; // all scores equal: one bin around them
-    edges = [lo - half, lo + half];
+    return binned(1, [lo - half, lo + half]);
   }
-  const counts = new Array<number>(edges.length - 1).fill(0);
-  let bin = 0;
-  for (let k = 0; k < n; k++) {
-    const v = sortedScores[k]!;
-    while (bin < counts.length - 1 && v >= edges[bin + 1]!) bin++;
-    counts[bin]!++;
+  const h = binned(bins, [lo, hi]);
+  for (let k = 1; k < h.edges.length; k++) {
+    if (!(h.edges[k]! > h.edges[k - 1]!)) return binned(1, [lo, hi]); // too narrow for the bins at double precision
   }
-  return { edges, counts };
+  return h;
 }
 
 export interface BuildCalibrationOptions {

@@ -11,7 +11,7 @@
  * Everything is O(n log n): positives and negatives are sorted separately (typed-array sorts) and
  * merged from the top down, one step per distinct score.
  */
-import { DarklensError } from '@darklens/core';
+import { checkFinite, DarklensError } from '@darklens/core';
 
 /** Scores or labels as a plain array or any typed array. */
 export type NumericArray = ArrayLike<number>;
@@ -92,18 +92,7 @@ export function checkBinary(what: string, scores: NumericArray, labels: NumericA
 
 /** Checks that scores is non-empty and every score is a finite number. */
 export function checkScores(what: string, scores: NumericArray, name = 'scores'): void {
-  if (scores.length === 0) {
-    throw new DarklensError('invalid_argument', `${what}: ${name} is empty; pass at least one finite value`);
-  }
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i];
-    if (typeof s !== 'number' || !Number.isFinite(s)) {
-      throw new DarklensError(
-        'invalid_argument',
-        `${what}: ${name}[${i}] is ${String(s)}; only finite numbers are accepted (no NaN or Infinity)`,
-      );
-    }
-  }
+  checkFinite(what, scores, name);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError, decodeStack } from '@darklens/core';
+import { DarklensError, decodeStack, SCORE_DEFINITION } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { averagePrecision, evaluateScores } from '../metrics/pr.js';
 import { rocAuc, rocCurve, tprAtFpr, type OperatingPoint } from '../metrics/roc.js';
@@ -86,7 +86,7 @@ export interface EvaluationReport {
   /** Summary of the checkpoint's training.json (null when it has none). */
   training: Record<string, unknown> | null;
   backend: string;
-  score: 'per-image mean squared reconstruction error';
+  score: typeof SCORE_DEFINITION;
   counts: Record<LensClass, number>;
   classes: Partial<Record<LensClass, ReportClass>>;
   /** Null when only no_sub was given. */
@@ -293,7 +293,7 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
     checkpoint: opts.checkpointDir,
     training: await readTrainingSummary(opts.checkpointDir),
     backend,
-    score: 'per-image mean squared reconstruction error',
+    score: SCORE_DEFINITION,
     counts,
     classes,
     metrics,
