@@ -1,6 +1,6 @@
 // Training throughput: images per second of one optimizer step loop, per model and backend.
 //
-// For each model (dcae, vae) at 64x64, batch 32, Adam: build the network, warm up, then time
+// For each model (dcae, vae, aae, rbm) at 64x64, batch 32, Adam with weight decay, each model's own training step: build the network, warm up, then time
 // STEPS training steps on fixed synthetic [0,1] images (the data does not change the arithmetic).
 // Backends: 'wasm' as darklens sets it up (its own Conv2DBackpropFilter plus the faster
 // Conv2DBackpropInput / transposed BatchMatMul) and 'wasm-stock' (only the missing filter kernel
@@ -23,17 +23,15 @@ function synthetic(tf, n) {
 
 async function timeSteps(training, tf, modelName, warmup, steps) {
   const model = training.buildModel(modelName, tf, { size: SIZE, seed: 1 });
-  const loss = training.trainingLossFor(modelName, tf, model);
-  const optimizer = tf.train.adam(2e-3);
-  const vars = model.trainableWeights.map((w) => w.read());
+  const trainer = training.createTrainer(modelName, tf, model, { optimizer: 'adam', learningRate: 2e-3, weightDecay: 1e-5, seed: 1 });
   const x = synthetic(tf, BATCH);
-  const step = (k) => tf.tidy(() => optimizer.minimize(() => loss(x, { seed: 1, epoch: 1, batch: k }), true, vars).dataSync()[0]);
+  const step = (k) => trainer.step(x, { seed: 1, epoch: 1, batch: k });
   for (let k = 0; k < warmup; k++) step(k);
   const t0 = performance.now();
   for (let k = 0; k < steps; k++) step(warmup + k);
   const seconds = (performance.now() - t0) / 1000;
   x.dispose();
-  optimizer.dispose();
+  trainer.dispose();
   model.dispose();
   return { seconds, imagesPerSecond: (steps * BATCH) / seconds };
 }
@@ -45,7 +43,7 @@ export async function run({ quick, training, log }) {
     { backend: 'wasm', warmup: 2, steps: quick ? 3 : 15 },
     { backend: 'wasm-stock', warmup: 1, steps: quick ? 2 : 5 },
   ];
-  for (const modelName of ['dcae', 'vae']) {
+  for (const modelName of training.MODEL_NAMES) {
     for (const c of cases) {
       if (c.backend === 'wasm-stock') training.unregisterWasmSpeedups(tf);
       else training.registerWasmSpeedups(tf);

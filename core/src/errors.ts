@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'bad_shape' // wrong rank or axis lengths for a cutout
   | 'too_large' // dimensions or sizes beyond the configured limits
   | 'not_found' // a named HDU, file or item that does not exist
-  | 'invalid_argument'; // a bad option or parameter value
+  | 'invalid_argument' // a bad option or parameter value
+  | 'diverged'; // training produced a non-finite loss
 
 export class DarklensError extends Error {
   override readonly name = 'DarklensError';

@@ -16,7 +16,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'darklens-cli-report-'));
   const sim = await cli(['simulate', '-c', 'all', '-n', '12', '-s', '5', '-j', '0', '-q', '-o', 'data'], dir);
   expect(sim.code, sim.stderr).toBe(0);
-  const t = await cli(['train', '--data', 'data/no_sub.npy', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
+  const t = await cli(['train', '--data', 'data/no_sub.npy', '--model', 'dcae', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
   expect(t.code, t.stderr).toBe(0);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -24,17 +24,17 @@ describe('darklens train / evaluate', () => {
   it('documents its options', async () => {
     const r = await cli(['train', '--help'], dir);
     expect(r.code).toBe(0);
-    for (const o of ['--data', '--model', '--epochs', '--batch-size', '--lr', '--optimizer', '--seed', '--out', '--resume', '--pretrain', '--patience', '--backend', '--val-fraction', '--max-images']) {
+    for (const o of ['--data', '--model', '--epochs', '--batch-size', '--lr', '--optimizer', '--schedule', '--weight-decay', '--seed', '--out', '--resume', '--pretrain', '--patience', '--backend', '--val-fraction', '--max-images']) {
       expect(r.stdout).toContain(o);
     }
   });
 
   it('trains a tiny model, then evaluates it', async () => {
-    const t = await cli(['train', '--data', 'data/no_sub.npy', '--epochs', '2', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
+    const t = await cli(['train', '--data', 'data/no_sub.npy', '--model', 'dcae', '--epochs', '2', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toContain("backend 'wasm'");
     expect(t.stderr).toMatch(/epoch 2\/2 100%.*val /);
-    expect(t.stdout).toMatch(/backend wasm; 2 epochs .*best epoch [12] val loss/);
+    expect(t.stdout).toMatch(/^dcae: backend wasm; 2 epochs .*best epoch [12] val loss/);
     expect(existsSync(join(dir, 'ck', 'model.json'))).toBe(true);
 
     const e = await cli(['evaluate', '--data', 'data/no_sub.npy', '--checkpoint', 'ck', '--out', 'out/recon.npy', '--backend', 'wasm'], dir);
@@ -47,10 +47,28 @@ describe('darklens train / evaluate', () => {
     expect([recon.count, recon.height, recon.width]).toEqual([20, 64, 64]);
   });
 
+  it('trains several models into one folder each, then measures their sensitivity to f_sub', async () => {
+    const t = await cli(['train', '--data', 'data/no_sub.npy', '--model', 'rbm,aae', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'multi', '-q'], dir);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^aae: backend wasm; 1 epochs .*checkpoint multi\/aae\nrbm: backend wasm; 1 epochs .*checkpoint multi\/rbm\n$/);
+    expect(t.stderr).toMatch(/rbm epoch 1\/1 loss /);
+    for (const m of ['aae', 'rbm']) for (const f of ['model.json', 'loss.png', 'training.json']) expect(existsSync(join(dir, 'multi', m, f)), `${m}/${f}`).toBe(true);
+
+    const s = await cli(['sensitivity', '--checkpoints', 'multi', '--count', '4', '--f-sub', '0.1,0.25', '-j', '0', '--backend', 'wasm', '-q', '--out', 'sens'], dir);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/^model\tf_sub 0.1\tf_sub 0.25\naae\t[01]\.\d{3}\t[01]\.\d{3}\nrbm\t[01]\.\d{3}\t[01]\.\d{3}\n/);
+    for (const f of ['sensitivity.md', 'sensitivity.json', 'sensitivity.png', 'data/no_sub.npy', 'data/fsub-0.1/vortex.npy']) expect(existsSync(join(dir, 'sens', f)), f).toBe(true);
+  });
+
   it('rejects bad input with exit code 2', async () => {
     for (const args of [
       ['train', '--data', 'missing.npy', '--out', 'x'],
-      ['train', '--data', 'data/no_sub.npy', '--model', 'aae'],
+      ['train', '--data', 'data/no_sub.npy', '--model', 'gan'],
+      ['train', '--data', 'data/no_sub.npy', '--model', 'dcae,gan'],
+      ['train', '--data', 'data/no_sub.npy', '--schedule', 'cosine'],
+      ['sensitivity', '--checkpoints', 'nowhere'],
+      ['sensitivity', '--checkpoints', 'ck', '--f-sub', '0.1,zero'],
+      ['sensitivity', '--checkpoints', 'ck', '--f-sub', '2'],
       ['train', '--data', 'data/no_sub.npy', '--epochs', '0'],
       ['train', '--data', 'data/no_sub.npy', '--lr', 'fast'],
       ['evaluate', '--data', 'data/no_sub.npy', '--checkpoint', 'nowhere'],

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DarklensError } from '@darklens/core';
-import { BACKEND_ORDER, MODEL_NAMES, train, TRAIN_DEFAULTS, type BackendName, type ModelName, type OptimizerName } from '@darklens/training';
+import { BACKEND_ORDER, MODEL_NAMES, SCHEDULES, train, MODEL_DEFAULTS, TRAIN_DEFAULTS, type BackendName, type ModelName, type OptimizerName, type ScheduleName, type TrainResult } from '@darklens/training';
 import { ProgressBar } from '../progress.js';
 import { int, num } from '../options.js';
 import { runSignal } from '../context.js';
@@ -8,10 +8,12 @@ import { runSignal } from '../context.js';
 interface TrainCommandOptions {
   data: string;
   model: string;
-  epochs: number;
+  epochs?: number;
   batchSize: number;
-  lr: number;
+  lr?: number;
   optimizer: string;
+  schedule: string;
+  weightDecay: number;
   seed: number;
   out?: string;
   resume?: boolean;
@@ -33,75 +35,113 @@ function oneOf<T extends string>(name: string, accepted: readonly T[], v: string
 
 const fmt = (x: number): string => x.toPrecision(4);
 
+const perModel = (k: 'epochs' | 'learningRate'): string => MODEL_NAMES.map((m) => `${m} ${MODEL_DEFAULTS[m][k]}`).join(', ');
+
+/** `all`, one name or a comma-separated list, in MODEL_NAMES order. */
+function modelList(v: string): ModelName[] {
+  if (v === 'all') return [...MODEL_NAMES];
+  const names = v.split(',').map((s) => s.trim());
+  for (const n of names) oneOf<ModelName>('model', MODEL_NAMES, n);
+  return MODEL_NAMES.filter((m) => names.includes(m));
+}
+
 export function trainCommand(): Command {
   const cmd = new Command('train')
-    .description('train an autoencoder on smooth lenses (.npy [N,1,H,W] or a folder of .npy/FITS), keeping the best checkpoint by validation loss')
+    .description('train anomaly models on smooth lenses (.npy [N,1,H,W] or a folder of .npy/FITS), keeping the best checkpoint by validation loss (the score: reconstruction MSE)')
     .requiredOption('-d, --data <path>', '.npy file or folder of .npy/FITS files (each image min-max scaled to [0,1])')
-    .option('-m, --model <name>', `model: ${MODEL_NAMES.join(', ')}`, TRAIN_DEFAULTS.model)
-    .option('-e, --epochs <n>', 'number of epochs (the total, also when resuming)', int('epochs', 1, 1_000_000), TRAIN_DEFAULTS.epochs)
+    .option('-m, --model <name>', `model: ${MODEL_NAMES.join(', ')}, a comma-separated list, or all`, 'all')
+    .option('-e, --epochs <n>', `number of epochs (the total, also when resuming; default per model: ${perModel('epochs')})`, int('epochs', 1, 1_000_000))
     .option('-b, --batch-size <n>', 'images per batch', int('batch size', 1, 65536), TRAIN_DEFAULTS.batchSize)
-    .option('--lr <rate>', 'learning rate', num('learning rate'), TRAIN_DEFAULTS.learningRate)
+    .option('--lr <rate>', `peak learning rate (one-cycle) or the constant one (default per model: ${perModel('learningRate')})`, num('learning rate'))
     .option('--optimizer <name>', 'adam or sgd', TRAIN_DEFAULTS.optimizer)
+    .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, TRAIN_DEFAULTS.schedule)
+    .option('--weight-decay <w>', 'L2 weight decay added to the gradients (0 disables)', num('weight decay'), TRAIN_DEFAULTS.weightDecay)
     .option('-s, --seed <n>', 'seed of the weights, split and batch order (same seed, data and backend give the same history)', int('seed', 0, 0xffffffff), TRAIN_DEFAULTS.seed)
-    .option('-o, --out <dir>', 'checkpoint folder (default: checkpoints/<model>)')
+    .option('-o, --out <dir>', 'checkpoint folder (default: checkpoints/<model>); with several models, the parent folder of one folder per model (default: checkpoints)')
     .option('--resume', 'continue the run saved in --out at its next epoch (weights and optimizer state)')
-    .option('--pretrain <dir>', 'start from the best weights of this checkpoint folder (new optimizer)')
+    .option('--pretrain <dir>', 'start from the best weights of this checkpoint folder (new optimizer); with several models, the parent of one folder per model')
     .option('--patience <n>', 'stop after this many epochs without a better validation loss', int('patience', 1, 1_000_000))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
     .option('--val-fraction <f>', 'fraction of the images kept for validation', num('validation fraction'), TRAIN_DEFAULTS.validationFraction)
     .option('--max-images <n>', 'use only the first N images', int('max images', 2, 100_000_000))
     .option('-q, --quiet', 'no progress bars');
-  cmd.addHelpText('after', '\nExample:\n  darklens train --data data/train/no_sub.npy --epochs 30 --patience 5 --out checkpoints/dcae\n');
+  cmd.addHelpText(
+    'after',
+    '\nEach checkpoint folder holds the best and last weights, training.json and loss.png (loss curves).\n\nExamples:\n  darklens train --data data/model-a/no_sub_train.npy --model all\n  darklens train --data data/train/no_sub.npy --model vae --epochs 30 --patience 5 --out checkpoints/vae\n',
+  );
   return cmd.action(async (o: TrainCommandOptions) => {
-    const model = oneOf<ModelName>('model', MODEL_NAMES, o.model)!;
+    const models = modelList(o.model);
     const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd'], o.optimizer)!;
+    const schedule = oneOf<ScheduleName>('schedule', SCHEDULES, o.schedule)!;
     const backend = oneOf<BackendName>('backend', BACKEND_ORDER, o.backend);
-    let bar: ProgressBar | undefined;
-    let barEpoch = 0;
-    let done = 0;
-    const result = await train({
-      dataPath: o.data,
-      model,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      learningRate: o.lr,
-      optimizer,
-      seed: o.seed,
-      checkpointDir: o.out ?? `checkpoints/${o.model}`,
-      validationFraction: o.valFraction,
-      ...(o.resume ? { resume: true } : {}),
-      ...(o.pretrain !== undefined ? { pretrain: o.pretrain } : {}),
-      ...(o.patience !== undefined ? { patience: o.patience } : {}),
-      ...(backend !== undefined ? { backend } : {}),
-      ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
-      signal: runSignal,
-      onProgress: (e) => {
-        if (o.quiet) {
-          if (e.valLoss !== undefined) process.stderr.write(`epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)} val ${fmt(e.valLoss)}\n`);
-          return;
-        }
-        if (bar === undefined || barEpoch !== e.epoch) {
-          bar?.done();
-          bar = new ProgressBar({ total: e.trainImages, label: `epoch ${e.epoch}/${e.epochs}`, unit: 'img', stream: process.stderr });
-          barEpoch = e.epoch;
-          done = 0;
-        }
-        bar.tick(Math.max(0, e.images - done), `loss ${fmt(e.loss)}`);
-        done = e.images;
-        if (e.valLoss !== undefined) {
-          bar.done(`loss ${fmt(e.loss)} val ${fmt(e.valLoss)}`);
-          bar = undefined;
-        }
-      },
-    });
-    bar?.done();
-    const last = result.history[result.history.length - 1];
-    process.stdout.write(
-      `backend ${result.backend}; ${result.history.length} epochs` +
-        (last ? ` (last: loss ${fmt(last.loss)} val ${fmt(last.valLoss)})` : '') +
-        `; best epoch ${result.bestEpoch} val loss ${fmt(result.bestValLoss)}` +
-        (result.stopped === 'early-stopping' ? ' (early stopping)' : '') +
-        `; checkpoint ${result.checkpointDir}\n`,
-    );
+    for (const model of models) {
+      const out = models.length === 1 ? (o.out ?? `checkpoints/${model}`) : `${o.out ?? 'checkpoints'}/${model}`;
+      if (models.length > 1) process.stderr.write(`== ${model} -> ${out}\n`);
+      const pretrain = o.pretrain === undefined ? undefined : models.length === 1 ? o.pretrain : `${o.pretrain}/${model}`;
+      const result = await trainOne(o, model, out, { optimizer, schedule, backend, pretrain });
+      process.stdout.write(summary(model, result));
+    }
   });
+}
+
+function summary(model: ModelName, result: TrainResult): string {
+  const last = result.history[result.history.length - 1];
+  return (
+    `${model}: backend ${result.backend}; ${result.history.length} epochs` +
+    (last ? ` (last: loss ${fmt(last.loss)} val ${fmt(last.valLoss)})` : '') +
+    `; best epoch ${result.bestEpoch} val loss ${fmt(result.bestValLoss)}` +
+    (result.stopped === 'early-stopping' ? ' (early stopping)' : '') +
+    `; checkpoint ${result.checkpointDir}\n`
+  );
+}
+
+async function trainOne(
+  o: TrainCommandOptions,
+  model: ModelName,
+  out: string,
+  choice: { optimizer: OptimizerName; schedule: ScheduleName; backend: BackendName | undefined; pretrain: string | undefined },
+): Promise<TrainResult> {
+  const { optimizer, schedule, backend, pretrain } = choice;
+  let bar: ProgressBar | undefined;
+  let barEpoch = 0;
+  let done = 0;
+  const result = await train({
+    dataPath: o.data,
+    model,
+    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+    batchSize: o.batchSize,
+    ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
+    optimizer,
+    schedule,
+    weightDecay: o.weightDecay,
+    seed: o.seed,
+    checkpointDir: out,
+    validationFraction: o.valFraction,
+    ...(o.resume ? { resume: true } : {}),
+    ...(pretrain !== undefined ? { pretrain } : {}),
+    ...(o.patience !== undefined ? { patience: o.patience } : {}),
+    ...(backend !== undefined ? { backend } : {}),
+    ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
+    signal: runSignal,
+    onProgress: (e) => {
+      if (o.quiet) {
+        if (e.valLoss !== undefined) process.stderr.write(`${model} epoch ${e.epoch}/${e.epochs} loss ${fmt(e.loss)} val ${fmt(e.valLoss)}\n`);
+        return;
+      }
+      if (bar === undefined || barEpoch !== e.epoch) {
+        bar?.done();
+        bar = new ProgressBar({ total: e.trainImages, label: `${model} epoch ${e.epoch}/${e.epochs}`, unit: 'img', stream: process.stderr });
+        barEpoch = e.epoch;
+        done = 0;
+      }
+      bar.tick(Math.max(0, e.images - done), `loss ${fmt(e.loss)}`);
+      done = e.images;
+      if (e.valLoss !== undefined) {
+        bar.done(`loss ${fmt(e.loss)} val ${fmt(e.valLoss)}`);
+        bar = undefined;
+      }
+    },
+  });
+  bar?.done();
+  return result;
 }

@@ -53,6 +53,16 @@ export function kernelFactory(tf: Tf, seed: number): KernelFactory {
   return () => tf.initializers.glorotUniform({ seed: layerSeed(seed, li++) });
 }
 
+/** What every network is built from. */
+export interface NetworkOptions {
+  /** Side of the square input images in pixels (16..1024). */
+  size: number;
+  /** Latent units (RBM: hidden units); default round(1000 * size^2 / 22500), at least 16. */
+  latent?: number;
+  /** Seed of all weight initializers. */
+  seed: number;
+}
+
 /** Validates size, seed and latent; returns the latent size (default when absent). */
 export function checkModelOptions(label: string, opts: { size: number; seed: number; latent?: number | undefined }): number {
   const { size, seed } = opts;

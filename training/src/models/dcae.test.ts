@@ -78,11 +78,11 @@ describe('buildDcae', () => {
 
 describe('model registry', () => {
   it('builds dcae and names the available models for an unknown one', () => {
-    expect(MODEL_NAMES).toEqual(['dcae', 'vae']);
+    expect(MODEL_NAMES).toEqual(['dcae', 'vae', 'aae', 'rbm']);
     const m = buildModel('dcae', tf, { size: 16, seed: 0 });
     expect(m.name).toBe('dcae');
     m.dispose();
-    expect(() => buildModel('aae', tf, { size: 16, seed: 0 })).toThrow(/unknown model "aae"; available: dcae, vae/);
+    expect(() => buildModel('gan', tf, { size: 16, seed: 0 })).toThrow(/unknown model "gan"; available: dcae, vae, aae, rbm/);
   });
 });
 

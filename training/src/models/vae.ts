@@ -21,8 +21,8 @@
  */
 import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
-import { hashSeed } from '../simulate/rng.js';
 import { checkModelOptions, convDecoder, convEncoder, DECODER_LAYERS, kernelFactory } from './conv.js';
+import { applyChain, findLayer } from './layers.js';
 
 type Tf = typeof TfNamespace;
 type Sym = TfNamespace.SymbolicTensor;
@@ -40,9 +40,6 @@ type Sym = TfNamespace.SymbolicTensor;
  * sigma ~ 0.03 and 182 / 4096, about 1e-4, so 1e-3 is a mildly regularized VAE.)
  */
 export const VAE_BETA = 1e-3;
-
-/** Stream id of the training noise eps, hashed with (seed, epoch, batch). */
-export const VAE_NOISE_STREAM = 0x7ae5;
 
 export interface VaeOptions {
   /** Side of the square input images in pixels (16..1024). */
@@ -70,15 +67,6 @@ export interface VaeParts {
   decode(z: TfNamespace.Tensor, training: boolean): TfNamespace.Tensor4D;
 }
 
-/** Where the training noise of one batch comes from. */
-export interface TrainStep {
-  seed: number;
-  /** 1-based epoch. */
-  epoch: number;
-  /** 0-based batch within the epoch. */
-  batch: number;
-}
-
 export function buildVaeModel(tf: Tf, opts: VaeOptions): TfNamespace.LayersModel {
   const latent = checkModelOptions('VAE', opts);
   const { size, seed } = opts;
@@ -98,34 +86,22 @@ export function buildVaeModel(tf: Tf, opts: VaeOptions): TfNamespace.LayersModel
 export function vaeParts(tf: Tf, model: TfNamespace.LayersModel, opts: { beta?: number } = {}): VaeParts {
   const beta = opts.beta ?? VAE_BETA;
   if (!(Number.isFinite(beta) && beta >= 0)) throw new DarklensError('invalid_argument', `VAE beta must be a finite number >= 0, got ${String(beta)}`);
-  const find = (name: string): TfNamespace.layers.Layer => {
-    try {
-      return model.getLayer(name);
-    } catch {
-      throw new DarklensError('invalid_argument', `model ${model.name} is not a darklens VAE (no layer ${name})`);
-    }
-  };
-  const encoder = VAE_ENCODER_LAYERS.map(find);
-  const decoder = DECODER_LAYERS.map(find);
+  const encoder = VAE_ENCODER_LAYERS.map((n) => findLayer(model, n, 'VAE'));
+  const decoder = DECODER_LAYERS.map((n) => findLayer(model, n, 'VAE'));
   const headsUnits = encoder[encoder.length - 1]!.outputShape[1];
   if (typeof headsUnits !== 'number' || headsUnits % 2 !== 0) throw new DarklensError('invalid_argument', `model ${model.name}: vae_heads must have an even number of units`);
   const latent = headsUnits / 2;
-  const chain = (layers: TfNamespace.layers.Layer[], x: TfNamespace.Tensor, training: boolean): TfNamespace.Tensor => {
-    let h = x;
-    for (const l of layers) h = l.apply(h, { training }) as TfNamespace.Tensor;
-    return h;
-  };
   return {
     model,
     latent,
     beta,
     encode(x, training) {
-      const h = chain(encoder, x, training) as TfNamespace.Tensor2D;
+      const h = applyChain(encoder, x, training) as TfNamespace.Tensor2D;
       const n = h.shape[0];
       return { mu: tf.slice(h, [0, 0], [n, latent]), logVar: tf.slice(h, [0, latent], [n, latent]) };
     },
     decode(z, training) {
-      return chain(decoder, z, training) as TfNamespace.Tensor4D;
+      return applyChain(decoder, z, training) as TfNamespace.Tensor4D;
     },
   };
 }
@@ -133,35 +109,4 @@ export function vaeParts(tf: Tf, model: TfNamespace.LayersModel, opts: { beta?: 
 /** A fresh VAE: the inference model and its training parts. */
 export function buildVae(tf: Tf, opts: VaeOptions): VaeParts {
   return vaeParts(tf, buildVaeModel(tf, opts), opts.beta !== undefined ? { beta: opts.beta } : {});
-}
-
-/** The seed of the training noise of one batch. */
-export function vaeNoiseSeed(step: TrainStep): number {
-  return hashSeed(step.seed, VAE_NOISE_STREAM, step.epoch, step.batch);
-}
-
-/**
- * The terms of the training loss of batch x (training mode, z sampled with the seeded noise of
- * `step`): mse = mean over pixels and images of (x - decode(z))^2; kl = mean over latent dims and
- * images of -0.5 (1 + logVar - mu^2 - exp(logVar)); loss = mse + beta * kl. Not tidied: call it in
- * a tidy or inside optimizer.minimize.
- */
-export function vaeLossTerms(
-  tf: Tf,
-  parts: VaeParts,
-  x: TfNamespace.Tensor4D,
-  step: TrainStep,
-): { mse: TfNamespace.Scalar; kl: TfNamespace.Scalar; loss: TfNamespace.Scalar } {
-  const { mu, logVar } = parts.encode(x, true);
-  const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', vaeNoiseSeed(step));
-  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
-  const r = parts.decode(z, true);
-  const mse = tf.mean<TfNamespace.Scalar>(tf.squaredDifference(x, r));
-  const kl = tf.mul<TfNamespace.Scalar>(-0.5, tf.mean<TfNamespace.Scalar>(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))));
-  return { mse, kl, loss: tf.add(mse, tf.mul(parts.beta, kl)) };
-}
-
-/** The VAE's training loss: MSE + beta * KL (see vaeLossTerms). */
-export function vaeTrainingLoss(tf: Tf, parts: VaeParts, x: TfNamespace.Tensor4D, step: TrainStep): TfNamespace.Scalar {
-  return vaeLossTerms(tf, parts, x, step).loss;
 }

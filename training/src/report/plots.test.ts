@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RgbCanvas, Rgb } from '../viz/canvas.js';
 import { scoreHistograms } from '../metrics/histogram.js';
 import { rocCurve } from '../metrics/roc.js';
-import { drawHistogramPlot, drawRocPlot, formatTick, histogramPlot, niceTicks, plotArea, PLOT_STYLE, rocPlot, seriesColor } from './plots.js';
+import { drawHistogramPlot, drawLinePlot, drawRocPlot, formatTick, histogramPlot, lossCurvePlot, niceTicks, plotArea, PLOT_STYLE, rocPlot, seriesColor } from './plots.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -132,5 +132,51 @@ describe('ticks', () => {
     expect(formatTick(0.00025)).toBe('2.5e-4');
     expect(formatTick(0.123456)).toBe('0.123');
     expect(formatTick(0)).toBe('0');
+  });
+});
+
+describe('linePlot', () => {
+  const red = (p: Rgb): boolean => same(p, seriesColor(0));
+  const blue = (p: Rgb): boolean => same(p, seriesColor(1));
+
+  it('draws each series through its points, with markers, inside the plot area', () => {
+    const { canvas, xRange, yRange } = drawLinePlot(
+      [
+        { name: 'a', x: [0, 1, 2], y: [0, 1, 0] },
+        { name: 'b', x: [0, 2], y: [0.5, 0.5] },
+      ],
+      { title: 't', xLabel: 'x', yLabel: 'y' },
+    );
+    expect(xRange[0]).toBeLessThan(0);
+    expect(xRange[1]).toBeGreaterThan(2);
+    const { x0, y0, w, h } = plotArea();
+    const px = (x: number): number => Math.round(x0 + ((x - xRange[0]) / (xRange[1] - xRange[0])) * w);
+    const py = (y: number): number => Math.round(y0 + h - ((y - yRange[0]) / (yRange[1] - yRange[0])) * h);
+    // A marker of series 0 at its peak (1, 1); series 1 crosses the middle of the plot horizontally.
+    expect(count(canvas, px(1) - 2, py(1) - 2, px(1) + 3, py(1) + 3, red)).toBeGreaterThan(15);
+    expect(count(canvas, px(0.5), py(0.5) - 1, px(0.5) + 1, py(0.5) + 2, blue)).toBeGreaterThan(0);
+    // Nothing of series 0 near its valley's opposite corner (top left).
+    expect(count(canvas, px(0) - 2, py(1) - 2, px(0) + 3, py(1) + 3, red)).toBe(0);
+  });
+
+  it('places points on log axes by their logarithm and skips non-positive values there', () => {
+    const { canvas, xRange, yRange } = drawLinePlot([{ name: 'loss', x: [1, 2, 3], y: [1, 0.1, 0] }], { title: 't', xLabel: 'x', yLabel: 'y', logY: true });
+    expect(yRange[0]).toBeLessThan(-1);
+    expect(yRange[1]).toBeGreaterThan(0);
+    const { x0, y0, w, h } = plotArea();
+    const px = (x: number): number => Math.round(x0 + ((x - xRange[0]) / (xRange[1] - xRange[0])) * w);
+    const py = (t: number): number => Math.round(y0 + h - ((t - yRange[0]) / (yRange[1] - yRange[0])) * h);
+    expect(count(canvas, px(2) - 2, py(-1) - 2, px(2) + 3, py(-1) + 3, red)).toBeGreaterThan(15);
+    expect(() => drawLinePlot([{ name: 'x', x: [1], y: [0] }], { title: 't', xLabel: 'x', yLabel: 'y', logY: true })).toThrow(/no finite points/);
+    expect(() => drawLinePlot([{ name: 'x', x: [1, 2], y: [0] }], { title: 't', xLabel: 'x', yLabel: 'y' })).toThrow(/2 x and 1 y/);
+  });
+
+  it('lossCurvePlot gives a 640x480 PNG of both curves', () => {
+    const png = lossCurvePlot([
+      { epoch: 1, loss: 0.02, valLoss: 0.01 },
+      { epoch: 2, loss: 0.005, valLoss: 0.004 },
+    ]);
+    const img = readPng(png);
+    expect([img.width, img.height]).toEqual([640, 480]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Evaluation plots drawn with RgbCanvas and the bitmap font (no native or font dependencies):
  * ROC curves with a chance line and an AUC legend, and per-class step histograms of scores.
- * Both return PNG bytes; the *Canvas variants return the canvas (for tests and composition).
+ * line plots (loss curves, AUC against f_sub). All return PNG bytes; the *Canvas variants return the canvas (for tests and composition).
  */
 import { DarklensError } from '@darklens/core';
 import { RgbCanvas, type Rgb } from '../viz/canvas.js';
@@ -98,6 +98,9 @@ interface Axes {
   yRange: [number, number];
   xTicks: number[];
   yTicks: number[];
+  /** Tick labels (default formatTick); log axes label 10^t. */
+  xFormat?: (t: number) => string;
+  yFormat?: (t: number) => string;
 }
 
 /** Background, grid, ticks with labels, the frame, the title and axis labels. */
@@ -112,7 +115,7 @@ function drawAxes(c: RgbCanvas, a: Axes): { px: (x: number) => number; py: (y: n
     if (x < x0 || x > x0 + w) continue;
     c.fillRect(x, y0, 1, h, PLOT_STYLE.grid);
     c.fillRect(x, y0 + h, 1, 5, PLOT_STYLE.axis);
-    const s = formatTick(t);
+    const s = (a.xFormat ?? formatTick)(t);
     drawText(c, x - textWidth(s) / 2, y0 + h + 8, s, PLOT_STYLE.text);
   }
   for (const t of a.yTicks) {
@@ -120,7 +123,7 @@ function drawAxes(c: RgbCanvas, a: Axes): { px: (x: number) => number; py: (y: n
     if (y < y0 || y > y0 + h) continue;
     c.fillRect(x0, y, w, 1, PLOT_STYLE.grid);
     c.fillRect(x0 - 5, y, 5, 1, PLOT_STYLE.axis);
-    const s = formatTick(t);
+    const s = (a.yFormat ?? formatTick)(t);
     drawText(c, x0 - 8 - textWidth(s), y - 3, s, PLOT_STYLE.text);
   }
   // Frame.
@@ -315,4 +318,128 @@ export function drawHistogramPlot(h: ScoreHistograms, opts: HistogramPlotOptions
  */
 export function histogramPlot(h: ScoreHistograms, opts: HistogramPlotOptions): Uint8Array {
   return drawHistogramPlot(h, opts).canvas.toPng();
+}
+
+export interface LineSeries {
+  name: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  dashed?: boolean;
+}
+
+export interface LinePlotOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** Logarithmic axes (non-positive values are left out). */
+  logX?: boolean;
+  logY?: boolean;
+  /** Fixed y range (linear axis units); default: the data's, padded. */
+  yRange?: [number, number];
+  /** Only whole-number ticks on x (epochs). */
+  xIntegers?: boolean;
+  /** Horizontal dashed reference lines (e.g. chance level). */
+  references?: { name: string; y: number }[];
+  legend?: 'top-right' | 'bottom-right';
+}
+
+/** Ticks for a log10-transformed axis [lo, hi]: decades, plus 2 and 5 when it spans under two. */
+function logTicks(lo: number, hi: number): number[] {
+  const mult = hi - lo < 2 ? [1, 2, 5] : [1];
+  const out: number[] = [];
+  for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) {
+    for (const m of mult) {
+      const t = d + Math.log10(m);
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push(t);
+    }
+  }
+  return out.length >= 2 ? out : niceTicks(lo, hi, 4);
+}
+
+/** Whole-number ticks in range: nice ticks rounded to integers, at least a step of 1. */
+function integerTicks([lo, hi]: [number, number]): number[] {
+  return [...new Set(niceTicks(lo, hi, 6).map(Math.round))].filter((t) => t >= lo && t <= hi);
+}
+
+function paddedRange(vals: number[], padFrac: number): [number, number] {
+  let lo = Math.min(...vals);
+  let hi = Math.max(...vals);
+  if (!(hi > lo)) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const pad = (hi - lo) * padFrac;
+  return [lo - pad, hi + pad];
+}
+
+/** The line plot's canvas and legend (see linePlot). */
+export function drawLinePlot(series: LineSeries[], opts: LinePlotOptions): { canvas: RgbCanvas; legend: LegendBox; xRange: [number, number]; yRange: [number, number] } {
+  const tx = (v: number): number => (opts.logX === true ? Math.log10(v) : v);
+  const ty = (v: number): number => (opts.logY === true ? Math.log10(v) : v);
+  const points = series.map((s) => {
+    if (s.x.length !== s.y.length) {
+      throw new DarklensError('invalid_argument', `linePlot: series ${JSON.stringify(s.name)} has ${s.x.length} x and ${s.y.length} y values`);
+    }
+    const pts: [number, number][] = [];
+    for (let i = 0; i < s.x.length; i++) {
+      const x = tx(s.x[i]!);
+      const y = ty(s.y[i]!);
+      if (Number.isFinite(x) && Number.isFinite(y)) pts.push([x, y]);
+    }
+    return pts;
+  });
+  const all = points.flat();
+  if (all.length === 0) throw new DarklensError('invalid_argument', 'linePlot: no finite points to draw');
+  const xRange = paddedRange(
+    all.map((p) => p[0]),
+    0.04,
+  );
+  const refs = (opts.references ?? []).filter((r) => Number.isFinite(ty(r.y)));
+  const yRange: [number, number] =
+    opts.yRange !== undefined
+      ? [ty(opts.yRange[0]), ty(opts.yRange[1])]
+      : paddedRange([...all.map((p) => p[1]), ...refs.map((r) => ty(r.y))], 0.08);
+  const c = new RgbCanvas(PLOT_STYLE.width, PLOT_STYLE.height, PLOT_STYLE.background);
+  const pow = (t: number): string => formatTick(10 ** t);
+  const { px, py } = drawAxes(c, {
+    title: opts.title,
+    xLabel: opts.xLabel,
+    yLabel: opts.yLabel,
+    xRange,
+    yRange,
+    xTicks: opts.logX === true ? logTicks(...xRange) : opts.xIntegers === true ? integerTicks(xRange) : niceTicks(xRange[0], xRange[1], 6),
+    yTicks: opts.logY === true ? logTicks(...yRange) : niceTicks(yRange[0], yRange[1], 5),
+    ...(opts.logX === true ? { xFormat: pow } : {}),
+    ...(opts.logY === true ? { yFormat: pow } : {}),
+  });
+  const clampY = (y: number): number => Math.min(Math.max(py(y), plotArea().y0), plotArea().y0 + plotArea().h);
+  refs.forEach((r) => drawLine(c, px(xRange[0]), clampY(ty(r.y)), px(xRange[1]), clampY(ty(r.y)), PLOT_STYLE.chance, 1, 4));
+  points.forEach((pts, k) => {
+    const col = seriesColor(k);
+    const dash = series[k]!.dashed === true ? 5 : 0;
+    for (let i = 1; i < pts.length; i++) drawLine(c, px(pts[i - 1]![0]), clampY(pts[i - 1]![1]), px(pts[i]![0]), clampY(pts[i]![1]), col, 2, dash);
+    // Markers when points are few enough to be read one by one.
+    if (pts.length <= 40) for (const [x, y] of pts) c.fillRect(Math.round(px(x)) - 2, Math.round(clampY(y)) - 2, 5, 5, col);
+  });
+  const entries: LegendEntry[] = series.map((s, k) => ({ label: s.name, color: seriesColor(k), ...(s.dashed === true ? { dashed: true } : {}) }));
+  for (const r of refs) entries.push({ label: r.name, color: PLOT_STYLE.chance, dashed: true });
+  const legend = drawLegend(c, entries, opts.legend ?? 'top-right');
+  return { canvas: c, legend, xRange, yRange };
+}
+
+/** Lines through (x, y) points per series, as a 640x480 PNG with markers, a legend and optional log axes. */
+export function linePlot(series: LineSeries[], opts: LinePlotOptions): Uint8Array {
+  return drawLinePlot(series, opts).canvas.toPng();
+}
+
+/** Training and validation loss per epoch (log y): the picture `darklens train` keeps beside a checkpoint. */
+export function lossCurvePlot(history: readonly { epoch: number; loss: number; valLoss: number }[], title = 'loss'): Uint8Array {
+  const x = history.map((h) => h.epoch);
+  return linePlot(
+    [
+      { name: 'training loss', x, y: history.map((h) => h.loss) },
+      { name: 'validation MSE (score)', x, y: history.map((h) => h.valLoss) },
+    ],
+    { title, xLabel: 'epoch', yLabel: 'loss', logY: true, xIntegers: true },
+  );
 }

@@ -2,14 +2,15 @@
  * Checkpoints on disk without tfjs-node: a folder holding the best model (`model.json` +
  * `weights.bin`, the tfjs layers format), the state after the last finished epoch for resuming
  * (`last/model.json`, `last/weights.bin`, `last/optimizer.bin` + `last/optimizer.json`) and
- * `training.json` (what was trained on what, and how). Models are serialized with
+ * `training.json` (what was trained on what, and how). Models trained with more than one network or
+ * optimizer (the AAE's discriminator) add `last/extras/<name>/` and `last/optimizer-<name>.*`. Models are serialized with
  * tf.io.withSaveHandler and read back with tf.io.fromMemory; files are written with node:fs.
  *
  * A checkpoint is written whole into a temporary sibling folder and then swapped in by renames,
  * so an interrupted run always leaves the previous complete checkpoint behind.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
@@ -147,11 +148,32 @@ export async function loadModelFrom(tf: Tf, dir: string): Promise<TfNamespace.La
   return deserializeModel(tf, await readModelBlob(dir));
 }
 
+/** A saved optimizer: its kind (adam, sgd) and state. */
+export interface SavedOptimizer {
+  type: string;
+  blob: OptimizerBlob;
+}
+
 export interface CheckpointContents {
+  /** Other files for the checkpoint's root (pictures), by file name. */
+  files?: Record<string, Uint8Array>;
   best: ModelBlob;
   last: ModelBlob;
-  optimizer?: { type: string; blob: OptimizerBlob };
+  /** By name; 'main' is the inference network's. */
+  optimizers?: Record<string, SavedOptimizer>;
+  /** Training-only networks by name, as of the last epoch. */
+  extras?: Record<string, ModelBlob>;
   training: object;
+}
+
+export const MAIN_OPTIMIZER = 'main';
+export const EXTRAS_DIR = 'extras';
+const NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** File stem of optimizer `name` inside last/. */
+function optimizerStem(name: string): string {
+  if (!NAME_RE.test(name)) throw new DarklensError('invalid_argument', `bad checkpoint part name ${JSON.stringify(name)}`);
+  return name === MAIN_OPTIMIZER ? 'optimizer' : `optimizer-${name}`;
 }
 
 /** Writes a complete checkpoint to `dir`, replacing the previous one only once the new one is complete. */
@@ -165,11 +187,22 @@ export async function writeCheckpoint(dir: string, c: CheckpointContents): Promi
     await mkdir(join(tmp, LAST_DIR), { recursive: true });
     await writeModel(tmp, c.best);
     await writeModel(join(tmp, LAST_DIR), c.last);
-    if (c.optimizer !== undefined) {
-      await writeFile(join(tmp, LAST_DIR, 'optimizer.bin'), new Uint8Array(c.optimizer.blob.data));
-      await writeFile(join(tmp, LAST_DIR, 'optimizer.json'), JSON.stringify({ type: c.optimizer.type, weights: c.optimizer.blob.specs }));
+    for (const [name, o] of Object.entries(c.optimizers ?? {})) {
+      const stem = optimizerStem(name);
+      await writeFile(join(tmp, LAST_DIR, `${stem}.bin`), new Uint8Array(o.blob.data));
+      await writeFile(join(tmp, LAST_DIR, `${stem}.json`), JSON.stringify({ type: o.type, weights: o.blob.specs }));
+    }
+    for (const [name, blob] of Object.entries(c.extras ?? {})) {
+      if (!NAME_RE.test(name)) throw new DarklensError('invalid_argument', `bad checkpoint part name ${JSON.stringify(name)}`);
+      const d = join(tmp, LAST_DIR, EXTRAS_DIR, name);
+      await mkdir(d, { recursive: true });
+      await writeModel(d, blob);
     }
     await writeFile(join(tmp, TRAINING_FILE), JSON.stringify(c.training, null, 2) + '\n');
+    for (const [name, bytes] of Object.entries(c.files ?? {})) {
+      if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(name) || name.startsWith('.')) throw new DarklensError('invalid_argument', `bad checkpoint file name ${JSON.stringify(name)}`);
+      await writeFile(join(tmp, name), bytes);
+    }
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
@@ -185,7 +218,19 @@ export interface SavedState {
   training: Record<string, unknown>;
   best: ModelBlob;
   last: ModelBlob;
-  optimizer?: { type: string; blob: OptimizerBlob };
+  optimizers: Record<string, SavedOptimizer>;
+  extras: Record<string, ModelBlob>;
+}
+
+/** The training-only networks saved in checkpoint `dir` (none for single-network models). */
+export async function readExtras(dir: string): Promise<Record<string, ModelBlob>> {
+  const root = join(dir, LAST_DIR, EXTRAS_DIR);
+  const out: Record<string, ModelBlob> = {};
+  if (!existsSync(root)) return out;
+  for (const name of (await readdir(root)).sort()) {
+    if (NAME_RE.test(name)) out[name] = await readModelBlob(join(root, name));
+  }
+  return out;
 }
 
 export async function readCheckpoint(dir: string): Promise<SavedState> {
@@ -194,12 +239,15 @@ export async function readCheckpoint(dir: string): Promise<SavedState> {
   const training = JSON.parse(await readFile(tj, 'utf8')) as Record<string, unknown>;
   const best = await readModelBlob(dir);
   const last = existsSync(join(dir, LAST_DIR, MODEL_FILE)) ? await readModelBlob(join(dir, LAST_DIR)) : best;
-  let optimizer: SavedState['optimizer'];
-  const oj = join(dir, LAST_DIR, 'optimizer.json');
-  if (existsSync(oj)) {
-    const meta = JSON.parse(await readFile(oj, 'utf8')) as { type: string; weights: TfNamespace.io.WeightsManifestEntry[] };
-    const data = new Uint8Array(await readFile(join(dir, LAST_DIR, 'optimizer.bin')));
-    optimizer = { type: meta.type, blob: { specs: meta.weights, data: data.slice().buffer } };
+  const optimizers: Record<string, SavedOptimizer> = {};
+  const lastDir = join(dir, LAST_DIR);
+  for (const f of existsSync(lastDir) ? (await readdir(lastDir)).sort() : []) {
+    const m = /^optimizer(?:-([a-z][a-z0-9_-]*))?\.json$/.exec(f);
+    if (m === null) continue;
+    const name = m[1] ?? MAIN_OPTIMIZER;
+    const meta = JSON.parse(await readFile(join(lastDir, f), 'utf8')) as { type: string; weights: TfNamespace.io.WeightsManifestEntry[] };
+    const data = new Uint8Array(await readFile(join(lastDir, `${optimizerStem(name)}.bin`)));
+    optimizers[name] = { type: meta.type, blob: { specs: meta.weights, data: data.slice().buffer } };
   }
-  return { training, best, last, ...(optimizer !== undefined ? { optimizer } : {}) };
+  return { training, best, last, optimizers, extras: await readExtras(dir) };
 }

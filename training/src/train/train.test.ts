@@ -6,10 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDarklensError, readNpy, writeNpy } from '@darklens/core';
+import { isDarklensError, readNpy, readPng, writeNpy } from '@darklens/core';
 import { selectBackend, type Tf } from '../backend/select.js';
 import { resolveSpec } from '../simulate/presets.js';
 import { simulateToFiles } from '../simulate/output.js';
+import { maxAbsDiff } from '../../../test/helpers/ring-images.js';
 import { loadImages, splitImages } from './data.js';
 import { evaluate } from './evaluate.js';
 import { train, type TrainOptions } from './train.js';
@@ -47,6 +48,19 @@ async function code(p: Promise<unknown>): Promise<string> {
 
 let reference: Awaited<ReturnType<typeof train>>;
 
+/** Runs `opts` and stops it (as Ctrl-C would) once epoch `after` is saved. */
+async function interrupted(opts: TrainOptions, after: number): Promise<void> {
+  const ac = new AbortController();
+  const run = train({
+    ...opts,
+    signal: ac.signal,
+    onProgress: (e) => {
+      if (e.valLoss !== undefined && e.epoch === after) ac.abort(new Error('stop'));
+    },
+  });
+  await expect(run).rejects.toThrow('stop');
+}
+
 describe('train', () => {
   it('lowers the loss, keeps memory flat, writes a checkpoint that evaluate reproduces', async () => {
     const tensorsAtEpochEnd: number[] = [];
@@ -68,11 +82,14 @@ describe('train', () => {
     expect(tensorsAtEpochEnd[2]).toBe(tensorsAtEpochEnd[1]);
 
     const ck = join(dir, 'a');
-    for (const f of ['model.json', 'weights.bin', 'training.json', 'last/model.json', 'last/weights.bin', 'last/optimizer.bin']) {
+    for (const f of ['model.json', 'weights.bin', 'training.json', 'loss.png', 'last/model.json', 'last/weights.bin', 'last/optimizer.bin']) {
       expect(existsSync(join(ck, f))).toBe(true);
     }
     const tj = JSON.parse(readFileSync(join(ck, 'training.json'), 'utf8')) as Record<string, unknown>;
     expect(tj).toMatchObject({ model: 'dcae', inputSize: 64, epoch: 3, seed: 1, backend: 'wasm', bestEpoch: reference.bestEpoch });
+    expect(tj.options).toMatchObject({ schedule: 'one-cycle', weightDecay: 1e-5, learningRate: 2e-3, optimizer: 'adam' });
+    const png = readPng(new Uint8Array(readFileSync(join(ck, 'loss.png'))));
+    expect([png.width, png.height]).toEqual([640, 480]);
     expect((tj.data as { fingerprint: { value: string } }).fingerprint.value).toMatch(/^[0-9a-f]{64}$/);
 
     // evaluate on the validation images reproduces the best epoch's validation loss
@@ -98,9 +115,10 @@ describe('train', () => {
   });
 
   it('resumes at the next epoch, exactly as an uninterrupted run', async () => {
-    const first = await train(base('d', { epochs: 2 }));
-    expect(first.history).toHaveLength(2);
-    const resumed = await train(base('d', { epochs: 3, resume: true }));
+    await interrupted(base('d'), 2);
+    const tj2 = JSON.parse(readFileSync(join(dir, 'd', 'training.json'), 'utf8')) as { epoch: number; state: string };
+    expect(tj2).toMatchObject({ epoch: 2, state: 'running' });
+    const resumed = await train(base('d', { resume: true }));
     expect(resumed.history.map((r) => r.epoch)).toEqual([1, 2, 3]);
     expect(resumed.history).toEqual(reference.history);
     const tj = JSON.parse(readFileSync(join(dir, 'd', 'training.json'), 'utf8')) as { optimizerState: string };
@@ -127,7 +145,10 @@ describe('train', () => {
     writeFileSync(oblong, writeNpy(new Float32Array(2 * 8 * 16), [2, 1, 8, 16]));
     expect(await code(train(base('x', { dataPath: join(dir, 'missing.npy') })))).toBe('not_found');
     expect(await code(train(base('x', { dataPath: oblong })))).toBe('bad_shape');
-    expect(await code(train(base('x', { model: 'aae' as 'dcae' })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { model: 'gan' as 'dcae' })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { schedule: 'step' as 'constant' })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { weightDecay: -1 })))).toBe('invalid_argument');
+    expect(await code(train(base('x', { model: 'rbm', pretrain: join(dir, 'a') })))).toBe('invalid_argument');
     expect(await code(train(base('x', { epochs: 0 })))).toBe('invalid_argument');
     expect(await code(train(base('x', { batchSize: 1.5 })))).toBe('invalid_argument');
     expect(await code(train(base('x', { learningRate: -1 })))).toBe('invalid_argument');
@@ -171,8 +192,7 @@ describe('train --model vae', () => {
   });
 
   it('is reproducible and resumes exactly (weights, heads and optimizer restored by name)', async () => {
-    const first = await train(vae('vb', { epochs: 1 }));
-    expect(first.history[0]).toEqual(ref.history[0]);
+    await interrupted(vae('vb'), 1);
     const resumed = await train(vae('vb', { resume: true }));
     expect(resumed.history).toEqual(ref.history);
   });
@@ -185,8 +205,37 @@ describe('train --model vae', () => {
   });
 });
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]! - b[k]!));
-  return m;
-}
+describe('train --model aae', () => {
+  const aae = (out: string, more: Partial<TrainOptions> = {}): TrainOptions => base(out, { model: 'aae', epochs: 2, maxImages: 40, ...more });
+  let ref: Awaited<ReturnType<typeof train>>;
+
+  it('trains, saving the discriminator and both optimizers with the checkpoint', async () => {
+    ref = await train(aae('aa'));
+    expect(ref.history[1]!.loss).toBeLessThan(ref.history[0]!.loss);
+    for (const f of ['last/extras/discriminator/model.json', 'last/extras/discriminator/weights.bin', 'last/optimizer.bin', 'last/optimizer-discriminator.bin']) {
+      expect(existsSync(join(dir, 'aa', f)), f).toBe(true);
+    }
+  });
+
+  it('resumes exactly: inference network, discriminator and both optimizers restored', async () => {
+    await interrupted(aae('ab'), 1);
+    const resumed = await train(aae('ab', { resume: true }));
+    expect(resumed.history).toEqual(ref.history);
+    const tj = JSON.parse(readFileSync(join(dir, 'ab', 'training.json'), 'utf8')) as { optimizerState: string };
+    expect(tj.optimizerState).toBe('restored from the checkpoint');
+  });
+});
+
+describe('train --model rbm', () => {
+  it('trains by contrastive divergence, validates on the mean-field MSE, and resumes exactly', async () => {
+    const rbm = (out: string, more: Partial<TrainOptions> = {}): TrainOptions => base(out, { model: 'rbm', epochs: 3, learningRate: 1e-2, ...more });
+    const r = await train(rbm('ra'));
+    expect(r.history[2]!.valLoss).toBeLessThan(r.history[0]!.valLoss);
+    const ev = await evaluate({ dataPath: data, checkpointDir: join(dir, 'ra'), maxImages: 4, ...quiet });
+    expect(ev.scores.every((v) => v > 0 && v < 1)).toBe(true);
+    await interrupted(rbm('rb'), 2);
+    expect((await train(rbm('rb', { resume: true }))).history).toEqual(r.history);
+  });
+});
+
+const maxDiff = maxAbsDiff;
