@@ -17,3 +17,5 @@ export * from './calibrate/calibrate.js';
 export * from './report/report.js';
 export * from './report/plots.js';
 export * from './report/sensitivity.js';
+export * from './report/compare.js';
+export { findCheckpoints } from './train/checkpoint.js';

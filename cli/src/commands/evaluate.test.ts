@@ -18,6 +18,8 @@ beforeAll(async () => {
   expect(sim.code, sim.stderr).toBe(0);
   const t = await cli(['train', '--data', 'data/no_sub.npy', '--model', 'dcae', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'ck', '--val-fraction', '0.2'], dir);
   expect(t.code, t.stderr).toBe(0);
+  const two = await cli(['train', '--data', 'data/no_sub.npy', '--model', 'dcae,rbm', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'two', '-q'], dir);
+  expect(two.code, two.stderr).toBe(0);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,6 +45,25 @@ describe('darklens evaluate --report', () => {
     const json = JSON.parse(readFileSync(join(dir, 'rep', 'report.json'), 'utf8')) as { counts: Record<string, number>; classes: Record<string, { file: string }> };
     expect(json.counts).toEqual({ no_sub: 12, spherical: 12, vortex: 12 });
     expect(json.classes.no_sub!.file).toBe('data/no_sub.npy');
+  });
+
+  it('reports every model of a parent folder and compares them in one table and one ROC picture', async () => {
+    const r = await cli(['evaluate', '--checkpoint', 'two', '--no-sub', 'data/no_sub.npy', '--spherical', 'data/spherical.npy', '--vortex', 'data/vortex.npy', '--report', 'cmp', '--backend', 'wasm'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^== dcae\nimages: no_sub 12/);
+    expect(r.stdout).toMatch(/\n== rbm\nimages: no_sub 12/);
+    expect(r.stdout).toContain('== comparison: cmp/comparison.md, cmp/comparison.json, cmp/roc.png');
+    for (const f of ['dcae/report.json', 'rbm/report.json', 'comparison.md', 'comparison.json', 'roc.png']) expect(existsSync(join(dir, 'cmp', f)), f).toBe(true);
+    const cmp = JSON.parse(readFileSync(join(dir, 'cmp', 'comparison.json'), 'utf8')) as { preset: string; rows: { model: string; aucPooled: number; epochs: number; referenceAuc: number }[] };
+    expect(cmp.preset).toBe('model-a'); // from the simulator's manifest beside no_sub.npy
+    expect(cmp.rows.map((x) => [x.model, x.epochs, x.referenceAuc])).toEqual([
+      ['dcae', 1, 0.73],
+      ['rbm', 1, 0.515],
+    ]);
+    const dcae = JSON.parse(readFileSync(join(dir, 'cmp', 'dcae', 'report.json'), 'utf8')) as { metrics: { aucPooled: number } };
+    expect(cmp.rows[0]!.aucPooled).toBe(dcae.metrics.aucPooled);
+    const md = readFileSync(join(dir, 'cmp', 'comparison.md'), 'utf8');
+    expect(md).toContain(`| rbm | 1 | ${cmp.rows[1]!.aucPooled.toFixed(3)} |`);
   });
 
   it('rejects inconsistent option sets with exit code 2', async () => {

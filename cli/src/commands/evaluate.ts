@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DarklensError, SCORE_DEFINITION } from '@darklens/core';
-import { BACKEND_ORDER, evaluate, evaluateReport, type BackendName, type EvaluationReport } from '@darklens/training';
+import { BACKEND_ORDER, evaluate, evaluateReport, findCheckpoints, MODEL_NAMES, presetOf, writeComparison, type BackendName, type EvaluationReport } from '@darklens/training';
 import { int } from '../options.js';
 
 interface EvaluateCommandOptions {
@@ -52,7 +52,7 @@ export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
     .description('score images with a trained checkpoint: per-image reconstruction MSE (the anomaly score); with --report, the labelled evaluation report (ROC AUC, AUPR, TPR at fixed FPR, W1, plots)')
     .option('-d, --data <path>', 'score one unlabelled .npy file or folder of .npy/FITS files')
-    .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder written by `darklens train`')
+    .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder written by `darklens train`; with --report also a parent folder of several (dcae/, vae/, aae/, rbm/): one report each plus a comparison')
     .option('-o, --out <file>', 'with --data: write the reconstructions as .npy [N,1,H,W] float32 (and scores.json beside it)')
     .option('--scores <file>', 'with --data: write the scores as JSON here')
     .option('--no-sub <path>', 'labelled test set without substructure (for --report)')
@@ -68,7 +68,9 @@ export function evaluateCommand(): Command {
     '\nExamples:\n' +
       '  darklens evaluate --data data/test/spherical.npy --checkpoint checkpoints/dcae --out out/spherical_recon.npy\n' +
       '  darklens evaluate --checkpoint checkpoints/dcae --no-sub data/test/no_sub.npy --spherical data/test/spherical.npy \\\n' +
-      '      --vortex data/test/vortex.npy --report out/report\n',
+      '      --vortex data/test/vortex.npy --report out/report\n' +
+      '  darklens evaluate --checkpoint checkpoints --no-sub data/model-a/no_sub_test.npy --spherical data/model-a/spherical_test.npy \\\n' +
+      '      --vortex data/model-a/vortex_test.npy --report reports/model-a      (every model in checkpoints/, and comparison.md)\n',
   );
   return cmd.action(async (o: EvaluateCommandOptions) => {
     if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
@@ -86,16 +88,26 @@ export function evaluateCommand(): Command {
       if (o.data !== undefined || o.out !== undefined || o.scores !== undefined) {
         throw new DarklensError('invalid_argument', '--data, --out and --scores score one unlabelled set; do not combine them with --report (it writes <class>_recon.npy and report.json itself)');
       }
-      const r = await evaluateReport({
-        checkpointDir: o.checkpoint,
-        sets: { no_sub: noSub, ...(o.spherical !== undefined ? { spherical: o.spherical } : {}), ...(o.vortex !== undefined ? { vortex: o.vortex } : {}) },
-        outDir: o.report,
-        bins: o.bins,
-        batchSize: o.batchSize,
-        ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
-        ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
-      });
-      process.stdout.write(reportSummary(r));
+      const checkpoints = findCheckpoints(o.checkpoint, MODEL_NAMES);
+      const several = checkpoints.length > 1 || checkpoints[0]!.dir !== o.checkpoint;
+      const reports: { name: string; report: EvaluationReport }[] = [];
+      for (const c of checkpoints) {
+        const r = await evaluateReport({
+          checkpointDir: c.dir,
+          sets: { no_sub: noSub, ...(o.spherical !== undefined ? { spherical: o.spherical } : {}), ...(o.vortex !== undefined ? { vortex: o.vortex } : {}) },
+          outDir: several ? join(o.report, c.name) : o.report,
+          bins: o.bins,
+          batchSize: o.batchSize,
+          ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+          ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
+        });
+        process.stdout.write((several ? `== ${c.name}\n` : '') + reportSummary(r));
+        reports.push({ name: c.name, report: r });
+      }
+      if (several) {
+        const cmp = await writeComparison(reports, o.report, presetOf(noSub));
+        process.stdout.write(`== comparison: ${cmp.files.markdown}, ${cmp.files.json}${cmp.files.roc !== null ? `, ${cmp.files.roc}` : ''}\n`);
+      }
       return;
     }
     if (o.data === undefined) {

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { DarklensError } from '@darklens/core';
-import { BACKEND_ORDER, DEFAULT_F_SUBS, defaultThreads, MODEL_NAMES, PRESET_NAMES, resolveSpec, sensitivity, type BackendName } from '@darklens/training';
+import { BACKEND_ORDER, DEFAULT_F_SUBS, defaultThreads, findCheckpoints, MODEL_NAMES, PRESET_NAMES, resolveSpec, sensitivity, type BackendName } from '@darklens/training';
 import { int, num } from '../options.js';
 import { ProgressBar } from '../progress.js';
 import { runSignal } from '../context.js';
@@ -17,16 +15,6 @@ interface SensitivityOptions {
   threads: number;
   backend?: string;
   quiet?: boolean;
-}
-
-/** A checkpoint folder, or a parent holding one folder per model (dcae, vae, aae, rbm). */
-function findCheckpoints(dir: string): { name: string; dir: string }[] {
-  if (existsSync(join(dir, 'model.json'))) return [{ name: basename(dir), dir }];
-  const found = MODEL_NAMES.filter((m) => existsSync(join(dir, m, 'model.json'))).map((m) => ({ name: m, dir: join(dir, m) }));
-  if (found.length === 0) {
-    throw new DarklensError('not_found', `${dir} holds no checkpoint (no model.json in it or in ${MODEL_NAMES.map((m) => `${m}/`).join(', ')})`);
-  }
-  return found;
 }
 
 function fSubList(v: string): number[] {
@@ -48,7 +36,7 @@ export function sensitivityCommand(): Command {
     .option('-q, --quiet', 'no progress bars');
   cmd.addHelpText('after', '\nExample:\n  darklens sensitivity --checkpoints checkpoints --preset model-a --f-sub 0.02,0.05,0.1,0.25 --out reports/sensitivity\n');
   return cmd.action(async (o: SensitivityOptions) => {
-    const checkpoints = findCheckpoints(o.checkpoints);
+    const checkpoints = findCheckpoints(o.checkpoints, MODEL_NAMES);
     const fSubs = fSubList(o.fSub);
     let backend: BackendName | undefined;
     if (o.backend !== undefined) {

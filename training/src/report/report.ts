@@ -74,6 +74,7 @@ export interface ReportMetrics {
 export const REFERENCE_RESULTS = {
   note: "the reference's published Model A numbers: 150x150 images, 500 epochs on a GPU",
   aucModelA: { AAE: 0.932, VAE: 0.899, DCAE: 0.73, RBM: 0.515 },
+  aucModelB: { AAE: 0.769, VAE: 0.735, DCAE: 0.67, RBM: 0.509 },
   w1NoSubModelA: { DCAE: 0.266, VAE: 0.225, RBM: 1.271, AAE: 0.221 },
 } as const;
 
@@ -125,7 +126,7 @@ async function readTrainingSummary(dir: string): Promise<Record<string, unknown>
 }
 
 /** Pooled and per-class metrics of the given classes (evaluateScores when all three are present). */
-function computeMetrics(scores: Partial<Record<LensClass, Float32Array>>): ReportMetrics | null {
+export function computeMetrics(scores: Partial<Record<LensClass, Float32Array>>): ReportMetrics | null {
   const subs = (['spherical', 'vortex'] as const).filter((k) => scores[k] !== undefined);
   if (subs.length === 0) return null;
   const all: number[] = [];
@@ -155,7 +156,7 @@ function computeMetrics(scores: Partial<Record<LensClass, Float32Array>>): Repor
 }
 
 /** The ROC curves to plot: pooled, then each class against no_sub. */
-function rocCurves(scores: Partial<Record<LensClass, Float32Array>>, m: ReportMetrics): RocPlotCurve[] {
+export function rocCurves(scores: Partial<Record<LensClass, Float32Array>>, m: ReportMetrics): RocPlotCurve[] {
   const noSub = scores.no_sub!;
   const versus = (subs: LensClass[]): { s: number[]; l: number[] } => {
     const s: number[] = Array.from(noSub);
