@@ -24,7 +24,7 @@ describe('darklens train / evaluate', () => {
   it('documents its options', async () => {
     const r = await cli(['train', '--help'], dir);
     expect(r.code).toBe(0);
-    for (const o of ['--data', '--model', '--epochs', '--batch-size', '--lr', '--optimizer', '--schedule', '--weight-decay', '--seed', '--out', '--resume', '--pretrain', '--patience', '--backend', '--val-fraction', '--max-images']) {
+    for (const o of ['--data', '--model', '--epochs', '--batch-size', '--lr', '--optimizer', '--schedule', '--weight-decay', '--seed', '--out', '--resume', '--pretrain', '--patience', '--backend', '--val-fraction', '--max-images', '--jobs']) {
       expect(r.stdout).toContain(o);
     }
   });
@@ -60,12 +60,28 @@ describe('darklens train / evaluate', () => {
     for (const f of ['sensitivity.md', 'sensitivity.json', 'sensitivity.png', 'data/no_sub.npy', 'data/fsub-0.1/vortex.npy']) expect(existsSync(join(dir, 'sens', f)), f).toBe(true);
   });
 
+  it('trains several models at once with --jobs, one process each', async () => {
+    const t = await cli(['train', '--data', 'data/no_sub.npy', '--model', 'dcae,rbm', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', 'jobs', '--jobs', '2'], dir);
+    expect(t.code, t.stderr).toBe(0);
+    const lines = t.stdout.trim().split('\n').sort();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^dcae: backend wasm; 1 epochs .*checkpoint jobs\/dcae$/);
+    expect(lines[1]).toMatch(/^rbm: backend wasm; 1 epochs .*checkpoint jobs\/rbm$/);
+    expect(t.stderr).toMatch(/^dcae epoch 1\/1 loss \S+ val \S+$/m);
+    expect(t.stderr).toMatch(/^rbm epoch 1\/1 loss \S+ val \S+$/m);
+    for (const m of ['dcae', 'rbm']) expect(existsSync(join(dir, 'jobs', m, 'model.json'))).toBe(true);
+    const bad = await cli(['train', '--data', 'missing.npy', '--model', 'dcae,rbm', '--jobs', '2', '--out', 'jobs-bad'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^darklens: training failed for dcae, rbm/m);
+  });
+
   it('rejects bad input with exit code 2', async () => {
     for (const args of [
       ['train', '--data', 'missing.npy', '--out', 'x'],
       ['train', '--data', 'data/no_sub.npy', '--model', 'gan'],
       ['train', '--data', 'data/no_sub.npy', '--model', 'dcae,gan'],
       ['train', '--data', 'data/no_sub.npy', '--schedule', 'cosine'],
+      ['train', '--data', 'data/no_sub.npy', '--jobs', '0'],
       ['sensitivity', '--checkpoints', 'nowhere'],
       ['sensitivity', '--checkpoints', 'ck', '--f-sub', '0.1,zero'],
       ['sensitivity', '--checkpoints', 'ck', '--f-sub', '2'],

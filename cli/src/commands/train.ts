@@ -4,6 +4,7 @@ import { BACKEND_ORDER, MODEL_NAMES, SCHEDULES, train, MODEL_DEFAULTS, TRAIN_DEF
 import { ProgressBar } from '../progress.js';
 import { int, num } from '../options.js';
 import { runSignal } from '../context.js';
+import { runModelJobs } from './train-jobs.js';
 
 interface TrainCommandOptions {
   data: string;
@@ -22,6 +23,7 @@ interface TrainCommandOptions {
   backend?: string;
   valFraction: number;
   maxImages?: number;
+  jobs: number;
   quiet?: boolean;
 }
 
@@ -64,7 +66,8 @@ export function trainCommand(): Command {
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
     .option('--val-fraction <f>', 'fraction of the images kept for validation', num('validation fraction'), TRAIN_DEFAULTS.validationFraction)
     .option('--max-images <n>', 'use only the first N images', int('max images', 2, 100_000_000))
-    .option('-q, --quiet', 'no progress bars');
+    .option('-j, --jobs <n>', 'with several models: train this many at once, one process each (wasm uses one core per process)', int('jobs', 1, 64), 1)
+    .option('-q, --quiet', 'no progress bars (one line per epoch)');
   cmd.addHelpText(
     'after',
     '\nEach checkpoint folder holds the best and last weights, training.json and loss.png (loss curves).\n\nExamples:\n  darklens train --data data/model-a/no_sub_train.npy --model all\n  darklens train --data data/train/no_sub.npy --model vae --epochs 30 --patience 5 --out checkpoints/vae\n',
@@ -74,6 +77,17 @@ export function trainCommand(): Command {
     const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd'], o.optimizer)!;
     const schedule = oneOf<ScheduleName>('schedule', SCHEDULES, o.schedule)!;
     const backend = oneOf<BackendName>('backend', BACKEND_ORDER, o.backend);
+    const outOf = (model: ModelName): string => (models.length === 1 ? (o.out ?? `checkpoints/${model}`) : `${o.out ?? 'checkpoints'}/${model}`);
+    if (o.jobs > 1 && models.length > 1) {
+      const codes = await runModelJobs(
+        models.map((m) => ({ model: m, args: childArgs(o, m, outOf(m), o.pretrain === undefined ? undefined : `${o.pretrain}/${m}`) })),
+        o.jobs,
+      );
+      if (runSignal.aborted) throw runSignal.reason instanceof Error ? runSignal.reason : new Error('stopped');
+      const failed = models.filter((_, k) => codes[k] !== 0);
+      if (failed.length > 0) throw new DarklensError('invalid_argument', `training failed for ${failed.join(', ')} (see the messages above)`);
+      return;
+    }
     for (const model of models) {
       const out = models.length === 1 ? (o.out ?? `checkpoints/${model}`) : `${o.out ?? 'checkpoints'}/${model}`;
       if (models.length > 1) process.stderr.write(`== ${model} -> ${out}\n`);
@@ -82,6 +96,20 @@ export function trainCommand(): Command {
       process.stdout.write(summary(model, result));
     }
   });
+}
+
+/** The `darklens train` arguments of one model's child process (see train-jobs.ts). */
+function childArgs(o: TrainCommandOptions, model: ModelName, out: string, pretrain: string | undefined): string[] {
+  const a = ['train', '--data', o.data, '--model', model, '--out', out, '--batch-size', String(o.batchSize), '--optimizer', o.optimizer, '--schedule', o.schedule];
+  a.push('--weight-decay', String(o.weightDecay), '--seed', String(o.seed), '--val-fraction', String(o.valFraction), '--quiet');
+  if (o.epochs !== undefined) a.push('--epochs', String(o.epochs));
+  if (o.lr !== undefined) a.push('--lr', String(o.lr));
+  if (o.resume === true) a.push('--resume');
+  if (pretrain !== undefined) a.push('--pretrain', pretrain);
+  if (o.patience !== undefined) a.push('--patience', String(o.patience));
+  if (o.backend !== undefined) a.push('--backend', o.backend);
+  if (o.maxImages !== undefined) a.push('--max-images', String(o.maxImages));
+  return a;
 }
 
 function summary(model: ModelName, result: TrainResult): string {
