@@ -73,6 +73,9 @@ const CASES: Case[] = [
   { batch: 1, size: [64, 64], inC: 16, outC: 32, k: 3, stride: 3, pad: 'valid' },
   { batch: 2, size: [22, 22], inC: 16, outC: 32, k: 7, stride: 3, pad: 'same' },
   { batch: 1, size: [15, 16], inC: 16, outC: 32, k: 5, stride: 1, pad: 'valid' },
+  { batch: 2, size: [8, 8], inC: 32, outC: 64, k: 7, stride: 1, pad: 'same' }, // the DCAE's conv3
+  { batch: 3, size: [9, 6], inC: 4, outC: 5, k: 4, stride: 1, pad: 'same' }, // even kernel: pads 1 | 2
+  { batch: 2, size: [7, 9], inC: 3, outC: 2, k: 3, stride: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
   { batch: 2, size: [16, 15], inC: 1, outC: 16, k: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { batch: 1, size: [15, 15], inC: 16, outC: 32, k: 3, stride: 2, pad: 1 },
 ];
@@ -81,8 +84,9 @@ const label = (c: Case) =>
   `b${c.batch} ${c.size.join('x')} ${c.inC}->${c.outC} k${c.k} s${c.stride} ${JSON.stringify(c.pad)}`;
 
 describe('wasm Conv2DBackpropFilter equals the cpu backend (|d| <= 1e-4 * max(1, |ref|))', () => {
-  const impls: { impl: Conv2DBackpropFilterImpl; maxIm2colElements?: number; name: string }[] = [
-    { impl: 'im2col', name: 'im2col + BatchMatMul' },
+  const impls: { impl: Conv2DBackpropFilterImpl; maxIm2colElements?: number; stride1?: boolean; name: string }[] = [
+    { impl: 'im2col', name: 'im2col + BatchMatMul (stride 1: an XNNPACK convolution)' },
+    { impl: 'im2col', stride1: false, name: 'im2col + BatchMatMul for every stride' },
     { impl: 'im2col', maxIm2colElements: 3000, name: 'im2col split into batch chunks' },
     { impl: 'js', name: 'plain JS' },
   ];

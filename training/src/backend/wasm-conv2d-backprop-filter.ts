@@ -10,6 +10,7 @@
  *   P[K = kh*kw*ci, M = b*oh*ow] and runs the backend's own BatchMatMul once, P @ dy[M, co], with no
  *   transposed operand (wasm's transposed-input BatchMatMul path is very slow). Large batches are
  *   split into chunks so that P stays under `maxIm2colElements`.
+ *   Stride-1 convolutions skip the im2col: the gradient is itself a convolution (wasm-stride1.ts).
  * - 'js': a direct loop in JavaScript over the heap views; no extra memory, but scalar.
  *
  * Pitfall handled here: typed-array views of wasm memory are detached when the heap grows, so every
@@ -27,6 +28,7 @@ import type {
 } from '@tensorflow/tfjs';
 import type * as TfNamespace from '@tensorflow/tfjs';
 import { conv2DGeometry, type Conv2DGeometry } from './conv-geometry.js';
+import { backpropFilterStride1, stride1Applies } from './wasm-stride1.js';
 
 type Tf = typeof TfNamespace;
 
@@ -37,6 +39,8 @@ export interface WasmConv2DBackpropFilterOptions {
   impl?: Conv2DBackpropFilterImpl;
   /** Largest im2col matrix, in float32 elements, before the batch is split (default 16M = 64 MiB). */
   maxIm2colElements?: number;
+  /** 'im2col' only: compute stride-1 gradients as an XNNPACK convolution (wasm-stride1.ts; default true). */
+  stride1?: boolean;
 }
 
 /** The geometry of one filter-gradient computation, resolved from the kernel's inputs and attrs. */
@@ -273,6 +277,9 @@ export function wasmConv2DBackpropFilterConfig(tf: Tf, opts: WasmConv2DBackpropF
       return out;
     }
 
+    const conv2d = tf.getKernel('Conv2D', BACKEND)?.kernelFunc;
+    if (opts.stride1 !== false && conv2d !== undefined && stride1Applies(g)) return backpropFilterStride1({ backend: be, conv2d }, g, x, dy);
+
     const matMul = tf.getKernel('BatchMatMul', BACKEND)?.kernelFunc;
     if (matMul === undefined) fail('the wasm BatchMatMul kernel is not registered');
     const mm = (a: TensorInfo, b: TensorInfo): TensorInfo => {
@@ -333,7 +340,7 @@ const registered = new WeakMap<object, string>();
  * Idempotent: registering the same options again for the same tfjs namespace does nothing.
  */
 export function registerWasmConv2DBackpropFilter(tf: Tf, opts: WasmConv2DBackpropFilterOptions = {}): void {
-  const key = `${opts.impl ?? 'im2col'}:${opts.maxIm2colElements ?? DEFAULT_MAX_IM2COL}`;
+  const key = `${opts.impl ?? 'im2col'}:${opts.maxIm2colElements ?? DEFAULT_MAX_IM2COL}:${opts.stride1 !== false}`;
   const current = tf.getKernel(KERNEL, BACKEND);
   if (current !== undefined && registered.get(tf) === key) return;
   if (current !== undefined) tf.unregisterKernel(KERNEL, BACKEND);

@@ -43,14 +43,16 @@ describe('wasm Conv2DBackpropInput replacement equals the cpu backend', () => {
     [2, 64, 1, 16, 7, 3, 'same'],
     [2, 22, 16, 32, 7, 3, 'same'],
     [2, 8, 32, 64, 7, 1, 'same'],
+    [3, 9, 4, 5, 4, 1, 'same'],
+    [2, 10, 3, 6, 3, 1, 'valid'],
   ];
   for (const [b, n, ci, co, k, s, pad] of cases) {
     it(`input gradient b${b} ${n}x${n} ${ci}->${co} k${k} s${s} ${pad}`, async () => {
       const r = rng(b * 100 + n + ci + co + k + s);
       const x = fill(b * n * n * ci, r);
       const w = fill(k * k * ci * co, r);
-      for (const maxColsElements of [undefined, 2000]) {
-        registerWasmSpeedups(tf, maxColsElements === undefined ? {} : { maxColsElements });
+      for (const opts of [{}, { maxColsElements: 2000 }, { stride1: false }]) {
+        registerWasmSpeedups(tf, opts);
         const { ref, got } = await onBoth(() => {
           const wt = tf.tensor4d(w, [k, k, ci, co]);
           return tf.grad((xx: Tensor) => tf.conv2d(xx as Tensor4D, wt, s, pad).square().sum())(tf.tensor4d(x, [b, n, n, ci]));

@@ -4,7 +4,8 @@
  * - `Conv2DBackpropInput` (the input gradient of conv2d, and the forward pass of conv2dTranspose):
  *   the stock wasm kernel is a direct loop (~0.8 GMAC/s here). Replaced, for NHWC, by one
  *   non-transposed BatchMatMul cols[M, K] = dy[M, outC] @ W^T[outC, K] (XNNPACK) and a col2im
- *   scatter-add in JavaScript. NCHW goes to the stock kernel.
+ *   scatter-add in JavaScript; stride 1 as one XNNPACK convolution (wasm-stride1.ts). NCHW goes to
+ *   the stock kernel.
  * - `BatchMatMul` with transposeA / transposeB (Dense-layer gradients): the stock transposed paths
  *   are 4-10x slower than the plain one. Replaced by a JavaScript transpose into a wasm tensor, then
  *   the stock kernel with no transpose.
@@ -16,6 +17,7 @@ import type * as TfNamespace from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2DGeometry, type Conv2DGeometry } from './conv-geometry.js';
 import { heapF32, type WasmBackendLike } from './wasm-conv2d-backprop-filter.js';
+import { backpropInputStride1, stride1Applies } from './wasm-stride1.js';
 
 type Tf = typeof TfNamespace;
 
@@ -31,6 +33,8 @@ const prod = (a: readonly number[]) => a.reduce((p, c) => p * c, 1);
 /** The kernel config as first registered by tfjs-backend-wasm (before any of our replacements). */
 const stock = new WeakMap<object, Map<string, KernelConfig>>();
 const ours = new WeakSet<KernelFunc>();
+/** The options of the Conv2DBackpropInput replacement now registered, per tfjs namespace. */
+const speedupKey = new WeakMap<object, string>();
 
 function stockKernel(tf: Tf, name: string): KernelConfig {
   let m = stock.get(tf);
@@ -165,9 +169,10 @@ export function col2imAdd(g: Conv2DGeometry, cols: Float32Array, dx: Float32Arra
   }
 }
 
-function conv2DBackpropInputKernel(tf: Tf, maxCols: number): KernelFunc {
+function conv2DBackpropInputKernel(tf: Tf, maxCols: number, stride1: boolean): KernelFunc {
   const name = 'Conv2DBackpropInput';
   const stockBpi = stockKernel(tf, name).kernelFunc;
+  const stockConv2d = stockKernel(tf, 'Conv2D').kernelFunc;
   const stockMatMul = stockKernel(tf, 'BatchMatMul').kernelFunc;
   return (args) => {
     const { inputs, backend } = args;
@@ -192,6 +197,7 @@ function conv2DBackpropInputKernel(tf: Tf, maxCols: number): KernelFunc {
       fail(name, `dy shape [${dy.shape.join(', ')}] does not match the convolution output [${expected.join(', ')}]`);
     }
     const be = backend as WasmBackendLike;
+    if (stride1 && stride1Applies(g)) return backpropInputStride1({ backend: be, conv2d: stockConv2d }, g, dy, filter);
     const K = FH * FW * C;
     const perImage = g.outHeight * g.outWidth;
     const imagesPerChunk = Math.max(1, Math.min(g.batch, Math.floor(maxCols / Math.max(1, K * perImage))));
@@ -236,6 +242,8 @@ function conv2DBackpropInputKernel(tf: Tf, maxCols: number): KernelFunc {
 export interface WasmSpeedupOptions {
   /** Largest cols matrix of Conv2DBackpropInput, in float32 elements, before the batch is split. */
   maxColsElements?: number;
+  /** Compute stride-1 input gradients as an XNNPACK convolution (wasm-stride1.ts; default true). */
+  stride1?: boolean;
 }
 
 /**
@@ -244,15 +252,16 @@ export interface WasmSpeedupOptions {
  */
 export function registerWasmSpeedups(tf: Tf, opts: WasmSpeedupOptions = {}): void {
   const maxCols = Math.max(1, Math.floor(opts.maxColsElements ?? DEFAULT_MAX_COLS));
-  // BackpropInput calls the stock BatchMatMul directly, so the order does not matter.
-  if (opts.maxColsElements !== undefined) {
-    const current = tf.getKernel('Conv2DBackpropInput', BACKEND);
-    if (current !== undefined && ours.has(current.kernelFunc)) {
-      tf.unregisterKernel('Conv2DBackpropInput', BACKEND);
-      const s = stockKernel(tf, 'Conv2DBackpropInput');
-      tf.registerKernel(s);
-    }
+  const stride1 = opts.stride1 !== false;
+  const key = `${maxCols}:${stride1}`;
+  // Options changed since the last call: put the stock kernel back first (replace keeps ours otherwise).
+  const current = tf.getKernel('Conv2DBackpropInput', BACKEND);
+  if (current !== undefined && ours.has(current.kernelFunc) && speedupKey.get(tf) !== key) {
+    tf.unregisterKernel('Conv2DBackpropInput', BACKEND);
+    tf.registerKernel(stockKernel(tf, 'Conv2DBackpropInput'));
   }
-  replace(tf, 'Conv2DBackpropInput', conv2DBackpropInputKernel(tf, maxCols));
+  // BackpropInput calls the stock BatchMatMul directly, so the order does not matter.
+  replace(tf, 'Conv2DBackpropInput', conv2DBackpropInputKernel(tf, maxCols, stride1));
   replace(tf, 'BatchMatMul', batchMatMulKernel(tf));
+  speedupKey.set(tf, key);
 }
