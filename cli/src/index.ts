@@ -11,6 +11,7 @@ import { splitsCommand } from './commands/splits.js';
 import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { sensitivityCommand } from './commands/sensitivity.js';
+import { exportCommand } from './commands/export.js';
 
 export const VERSION = '0.1.0';
 
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), exportCommand()]) {
     program.addCommand(cmd.exitOverride().configureOutput({ outputError: writeUsageError }).showHelpAfterError('(run with --help for usage)'));
   }
   return program;

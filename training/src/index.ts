@@ -19,3 +19,5 @@ export * from './report/plots.js';
 export * from './report/sensitivity.js';
 export * from './report/compare.js';
 export { findCheckpoints } from './train/checkpoint.js';
+export * from './export/export.js';
+export * from './export/export-checkpoint.js';

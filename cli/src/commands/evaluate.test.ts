@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '@darklens/core';
 import { requireBuiltCli, runCli } from '../../../test/helpers/cli.js';
 
 const cli = (args: string[], cwd: string) => runCli(args, cwd);
@@ -64,6 +65,28 @@ describe('darklens evaluate --report', () => {
     expect(cmp.rows[0]!.aucPooled).toBe(dcae.metrics.aucPooled);
     const md = readFileSync(join(dir, 'cmp', 'comparison.md'), 'utf8');
     expect(md).toContain(`| rbm | 1 | ${cmp.rows[1]!.aucPooled.toFixed(3)} |`);
+  });
+
+  it('exports every model to ONNX; onnxruntime scores the images as evaluate does', async () => {
+    const x = await cli(['export', '--checkpoint', 'two', '--out', 'onnx', '--residual', '--backend', 'wasm'], dir);
+    expect(x.code, x.stderr).toBe(0);
+    expect(x.stdout).toMatch(/^dcae: onnx\/dcae\.onnx \(\d+\.\d\d MB\)\nrbm: onnx\/rbm\.onnx \(\d+\.\d\d MB\)\n$/);
+    const e = await cli(['evaluate', '--data', 'data/vortex.npy', '--checkpoint', 'two/rbm', '--scores', 'rbm-scores.json', '--backend', 'wasm'], dir);
+    expect(e.code, e.stderr).toBe(0);
+    const want = (JSON.parse(readFileSync(join(dir, 'rbm-scores.json'), 'utf8')) as { scores: number[] }).scores;
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(join(dir, 'onnx', 'rbm.onnx'));
+    const images = readNpy(new Uint8Array(readFileSync(join(dir, 'data', 'vortex.npy'))));
+    const out = await session.run({ input: new ort.Tensor('float32', images.data, [images.count, 1, 64, 64]) });
+    expect(Object.keys(out).sort()).toEqual(['reconstruction', 'residual', 'score']);
+    const got = out.score!.data as Float32Array;
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!) / want[i]!).toBeLessThan(1e-5);
+    const one = await cli(['export', '--checkpoint', 'ck', '--fp16', '--backend', 'wasm'], dir);
+    expect(one.stdout).toMatch(/^dcae: ck\/model\.fp16\.onnx /);
+    expect(existsSync(join(dir, 'ck', 'model.fp16.onnx'))).toBe(true);
+    const bad = await cli(['export', '--checkpoint', 'nowhere'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^darklens: nowhere holds no checkpoint/m);
   });
 
   it('rejects inconsistent option sets with exit code 2', async () => {

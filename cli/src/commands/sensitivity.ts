@@ -59,7 +59,7 @@ export function sensitivityCommand(): Command {
       signal: runSignal,
       // The backend line once, not once per scored set.
       log: (msg) => {
-        if (!logged) process.stderr.write(`darklens: ${msg}\n`);
+        if (!logged) process.stderr.write(`${msg}\n`);
         logged = true;
       },
       onProgress: (label, done, total) => {
