@@ -52,19 +52,15 @@ afterAll(() => {
 });
 
 function tfjsOutputs(model: LayersModel, x: Float32Array, n: number): { recon: Float32Array; score: Float64Array } {
-  return tf.tidy(() => {
-    const t = tf.tensor4d(x, [n, 64, 64, 1]);
-    const r = model.predict(t) as ReturnType<Tf['zeros']>;
-    const recon = r.dataSync() as Float32Array;
-    // The score's definition evaluated exactly (float64) on tfjs's reconstruction.
-    const score = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let k = i * 4096; k < (i + 1) * 4096; k++) s += (x[k]! - recon[k]!) ** 2;
-      score[i] = s / 4096;
-    }
-    return { recon, score };
-  });
+  const recon = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 64, 64, 1])) as ReturnType<Tf['zeros']>).dataSync() as Float32Array);
+  // The score's definition evaluated exactly (float64) on tfjs's reconstruction.
+  const score = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = i * 4096; k < (i + 1) * 4096; k++) s += (x[k]! - recon[k]!) ** 2;
+    score[i] = s / 4096;
+  }
+  return { recon, score };
 }
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
