@@ -12,6 +12,7 @@ import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { sensitivityCommand } from './commands/sensitivity.js';
 import { exportCommand } from './commands/export.js';
+import { modelsCommand } from './commands/models.js';
 
 export const VERSION = '0.1.0';
 
@@ -22,10 +23,16 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), exportCommand()]) {
-    program.addCommand(cmd.exitOverride().configureOutput({ outputError: writeUsageError }).showHelpAfterError('(run with --help for usage)'));
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), exportCommand(), modelsCommand()]) {
+    program.addCommand(withDarklensErrors(cmd));
   }
   return program;
+}
+
+/** Exit codes and usage errors in darklens's voice, for a command and its subcommands. */
+function withDarklensErrors(cmd: Command): Command {
+  for (const sub of cmd.commands) withDarklensErrors(sub);
+  return cmd.exitOverride().configureOutput({ outputError: writeUsageError }).showHelpAfterError('(run with --help for usage)');
 }
 
 /** Commander's own usage errors, in darklens's voice (`darklens: ...` like every other error). */

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'too_large' // dimensions or sizes beyond the configured limits
   | 'not_found' // a named HDU, file or item that does not exist
   | 'invalid_argument' // a bad option or parameter value
-  | 'diverged'; // training produced a non-finite loss
+  | 'diverged' // training produced a non-finite loss
+  | 'integrity_mismatch'; // a file whose size or sha256 differs from its registry entry
 
 export class DarklensError extends Error {
   override readonly name = 'DarklensError';

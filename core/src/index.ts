@@ -13,3 +13,4 @@ export * from './calibration/index.js';
 export * from './random.js';
 export * from './stats/finite.js';
 export * from './stats/histogram.js';
+export * from './registry/registry.js';

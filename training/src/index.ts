@@ -21,3 +21,6 @@ export * from './report/compare.js';
 export { findCheckpoints } from './train/checkpoint.js';
 export * from './export/export.js';
 export * from './export/export-checkpoint.js';
+export * from './registry/store.js';
+export * from './registry/publish.js';
+export { modelCard } from './registry/card.js';

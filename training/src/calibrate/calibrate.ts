@@ -6,13 +6,14 @@
  * images, which training images (the model has fitted them) are not.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { buildCalibration, DarklensError, type CalibrationFile, type CalibrationInput, type LabelledMetric } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { TRAINING_FILE } from '../train/checkpoint.js';
 import { dataFingerprint } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
+import { readSimulationManifest } from '../simulate/output.js';
 
 /** FWHM of a Gaussian in units of its sigma. */
 const SIGMA_TO_FWHM = 2 * Math.sqrt(2 * Math.LN2);
@@ -96,23 +97,14 @@ async function refuseTrainingData(dataPath: string, info: TrainingInfo): Promise
   }
 }
 
-/** Pixel scale (and PSF FWHM) of simulated data, from the `<name>.json` manifest darklens simulate writes beside `<name>.npy`. */
-async function simulationInput(dataPath: string): Promise<{ pixelScale?: number; psfFwhm?: number }> {
-  try {
-    if ((await stat(dataPath)).isDirectory()) return {};
-    const manifestPath = join(dirname(dataPath), `${basename(dataPath, extname(dataPath))}.json`);
-    if (!existsSync(manifestPath)) return {};
-    const m = JSON.parse(await readFile(manifestPath, 'utf8')) as { tool?: unknown; spec?: { pixelScale?: unknown; psfSigma?: unknown } };
-    if (m.tool !== 'darklens simulate') return {};
-    const out: { pixelScale?: number; psfFwhm?: number } = {};
-    const ps = m.spec?.pixelScale;
-    if (typeof ps === 'number' && Number.isFinite(ps) && ps > 0) out.pixelScale = ps;
-    const sigma = m.spec?.psfSigma;
-    if (typeof sigma === 'number' && Number.isFinite(sigma) && sigma > 0) out.psfFwhm = sigma * SIGMA_TO_FWHM;
-    return out;
-  } catch {
-    return {};
-  }
+/** Pixel scale (and PSF FWHM) of simulated data, from the manifest darklens simulate writes beside `<name>.npy`. */
+function simulationInput(dataPath: string): { pixelScale?: number; psfFwhm?: number } {
+  const spec = readSimulationManifest(dataPath)?.spec;
+  const out: { pixelScale?: number; psfFwhm?: number } = {};
+  if (spec === undefined) return out;
+  if (Number.isFinite(spec.pixelScale) && spec.pixelScale > 0) out.pixelScale = spec.pixelScale;
+  if (Number.isFinite(spec.psfSigma) && spec.psfSigma > 0) out.psfFwhm = spec.psfSigma * SIGMA_TO_FWHM;
+  return out;
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {
@@ -136,7 +128,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateResult
   }
   await refuseTrainingData(opts.dataPath, info);
 
-  const sim = await simulationInput(opts.dataPath);
+  const sim = simulationInput(opts.dataPath);
   const pixelScale = opts.pixelScale ?? sim.pixelScale;
   if (pixelScale === undefined) {
     throw new DarklensError(

@@ -4,10 +4,10 @@
  * one picture with every model's pooled ROC curve. Written as comparison.md, comparison.json and
  * roc.png by `darklens evaluate --report` when --checkpoint holds several models.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DarklensError } from '@darklens/core';
+import { readSimulationManifest } from '../simulate/output.js';
 import { rocPlot, type RocPlotCurve } from './plots.js';
 import { computeMetrics, REFERENCE_RESULTS, rocCurves, type EvaluationReport } from './report.js';
 
@@ -38,16 +38,9 @@ export interface Comparison {
   files: { json: string; markdown: string; roc: string | null };
 }
 
-/** The preset recorded in the simulator's manifest `<name>.json` beside a `.npy`, or null. */
+/** The preset recorded in the simulator's manifest beside a `.npy`, or null. */
 export function presetOf(npyPath: string): string | null {
-  const manifest = join(dirname(npyPath), `${basename(npyPath).replace(/\.npy$/i, '')}.json`);
-  if (!existsSync(manifest)) return null;
-  try {
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { tool?: unknown; preset?: unknown };
-    return m.tool === 'darklens simulate' && typeof m.preset === 'string' ? m.preset : null;
-  } catch {
-    return null;
-  }
+  return readSimulationManifest(npyPath)?.preset ?? null;
 }
 
 function referenceAuc(model: string, preset: string | null): number | null {

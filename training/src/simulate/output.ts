@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { existsSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { DarklensError, npyHeader, writeFits } from '@darklens/core';
 import type { SimulationJob } from './job.js';
 import type { LensParams } from './params.js';
@@ -36,6 +36,22 @@ export interface SimulationManifest {
   files: { npy: string; params: string; fitsDir?: string };
   sha256: { npy: string; params: string };
   scaling: 'per-image min-max to [0, 1]';
+}
+
+/**
+ * The manifest `darklens simulate` wrote beside `<name>.npy` (`<name>.json`), or null when the path
+ * is not a simulated data file (a folder, a user's file, no manifest, or not darklens's).
+ */
+export function readSimulationManifest(npyPath: string): SimulationManifest | null {
+  try {
+    if (!statSync(npyPath).isFile()) return null;
+    const manifestPath = join(dirname(npyPath), `${basename(npyPath, extname(npyPath))}.json`);
+    if (!existsSync(manifestPath)) return null;
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Partial<SimulationManifest>;
+    return m.tool === 'darklens simulate' && typeof m.preset === 'string' && typeof m.spec === 'object' ? (m as SimulationManifest) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Header of a simulated image's FITS file: the physical units and the facts a reader wants to see. */

@@ -1,0 +1,72 @@
+/**
+ * `darklens models` end to end through the BUILT CLI: train a tiny RBM, calibrate and evaluate it,
+ * register it twice, promote, roll back, verify, and refuse a tampered file.
+ */
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRegistry } from '@darklens/core';
+import { expectBadInput, expectOk, requireBuiltCli, runCli } from '../../../test/helpers/cli.js';
+
+let dir: string;
+const cli = (...args: string[]) => runCli(args, dir);
+
+beforeAll(async () => {
+  requireBuiltCli();
+  dir = mkdtempSync(join(tmpdir(), 'darklens-models-'));
+  for (const args of [
+    ['simulate', '-c', 'all', '-n', '12', '-s', '3', '-j', '0', '-q', '-o', 'data'],
+    ['simulate', '-c', 'no_sub', '-n', '24', '-s', '4', '-j', '0', '-q', '-o', 'train'],
+    ['train', '-d', 'train/no_sub.npy', '-m', 'rbm', '-e', '1', '-q', '-o', 'ck/rbm', '--backend', 'wasm'],
+    ['calibrate', '--checkpoint', 'ck/rbm', '--data', 'data/no_sub.npy', '--backend', 'wasm'],
+    ['evaluate', '-c', 'ck/rbm', '--no-sub', 'data/no_sub.npy', '--spherical', 'data/spherical.npy', '--vortex', 'data/vortex.npy', '--report', 'rep/rbm', '--backend', 'wasm'],
+  ]) {
+    expectOk(await cli(...args));
+  }
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('darklens models', () => {
+  it('registers versions with their files, sha256 and card; promotes and rolls back', async () => {
+    const a = await cli('models', 'add', '-c', 'ck/rbm', '--report', 'rep/rbm', '-r', 'reg', '--backend', 'wasm');
+    expectOk(a);
+    expect(a.stdout).toBe('rbm v1 registered in reg/rbm/v1 (default)\n');
+    expectOk(await cli('models', 'add', '-c', 'ck/rbm', '-r', 'reg', '--fp16', '--backend', 'wasm'));
+    const reg = parseRegistry(readFileSync(join(dir, 'reg', 'registry.json'), 'utf8'));
+    const v1 = reg.models.rbm!.versions.v1!;
+    expect(Object.keys(v1.files).sort()).toEqual(['calibration.json', 'card.md', 'loss.png', 'model.onnx', 'roc.png', 'scores.png']);
+    expect(reg.models.rbm!.versions.v2!.onnx.file).toBe('model.fp16.onnx');
+    expect(v1.input).toMatchObject({ width: 64, height: 64, pixelScale: 0.1, normalization: 'minmax' });
+    expect(v1.training).toMatchObject({ preset: 'model-a', epochs: 1, seed: 0, backend: 'wasm' });
+    expect(Number(v1.training.trainImages) + Number(v1.training.validationImages)).toBe(24);
+    const report = JSON.parse(readFileSync(join(dir, 'rep', 'rbm', 'report.json'), 'utf8')) as { metrics: { aucPooled: number } };
+    expect(v1.metrics.aucPooled).toBe(report.metrics.aucPooled);
+    const card = readFileSync(join(dir, 'reg', 'rbm', 'v1', 'card.md'), 'utf8');
+    expect(card).toContain('# darklens rbm v1');
+    expect(card).toContain(`| ${report.metrics.aucPooled.toFixed(3)} |`);
+    expect(card).toContain('![ROC curves](roc.png)');
+    expect(card).toMatch(/## Intended use[\s\S]*Not for:/);
+
+    const list = await cli('models', 'list', '-r', 'reg');
+    expect(list.stdout).toMatch(/^model\tdefault\tversions\tAUC pooled\tonnx MB\nrbm\tv1\tv1,v2\t\d\.\d{3}\t\d+\.\d\d\n$/);
+    expect((await cli('models', 'promote', 'rbm', 'v2', '-r', 'reg')).stdout).toBe('rbm: default is now v2\n');
+    const shown = JSON.parse((await cli('models', 'show', 'rbm', '-r', 'reg')).stdout) as { version: string; default: string };
+    expect(shown).toMatchObject({ version: 'v2', default: 'v2' });
+    expect((await cli('models', 'rollback', 'rbm', '-r', 'reg')).stdout).toBe('rbm: default v2 -> v1\n');
+    expectBadInput(await cli('models', 'rollback', 'rbm', '-r', 'reg'), /no earlier default/);
+    expect((await cli('models', 'verify', '-r', 'reg')).stdout).toBe('reg: every registered file matches its sha256\n');
+  });
+
+  it('refuses tampered files, unknown models and versions, and checkpoints without calibration', async () => {
+    appendFileSync(join(dir, 'reg', 'rbm', 'v1', 'calibration.json'), ' ');
+    expectBadInput(await cli('models', 'verify', '-r', 'reg'), /calibration\.json: \d+ bytes, the registry says \d+; refusing/);
+    expectBadInput(await cli('models', 'show', 'gan', '-r', 'reg'), /no model "gan"; available: rbm/);
+    expectBadInput(await cli('models', 'promote', 'rbm', 'v9', '-r', 'reg'), /no version "v9"/);
+    expectBadInput(await cli('models', 'add', '-c', 'ck/rbm', '-r', 'reg', '--new-version', 'v1'), /already has a version v1; pick another --new-version/);
+    expectOk(await cli('train', '-d', 'train/no_sub.npy', '-m', 'rbm', '-e', '1', '-q', '-o', 'ck/raw', '--backend', 'wasm'));
+    expectBadInput(await cli('models', 'add', '-c', 'ck/raw', '-r', 'reg'), /no calibration\.json; run darklens calibrate/);
+    expect(existsSync(join(dir, 'reg', 'rbm', 'v3'))).toBe(false);
+    expectBadInput(await cli('models', 'frobnicate'));
+  });
+});

@@ -1,0 +1,101 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { DarklensError, REGISTRY_FILE, resolveVersion } from '@darklens/core';
+import { BACKEND_ORDER, promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
+
+const DEFAULT_REGISTRY = 'models';
+const f3 = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '-');
+
+/** The current commit when run inside a git checkout, else null. */
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function modelsCommand(): Command {
+  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, verify`);
+  const registryOption = (c: Command): Command => c.option('-r, --registry <dir>', 'registry folder', DEFAULT_REGISTRY);
+
+  const list = registryOption(new Command('list').description('every model with its default version, versions and pooled AUC'));
+  list.action(async (o: { registry: string }) => {
+    const reg = await readRegistry(o.registry);
+    const names = Object.keys(reg.models);
+    if (names.length === 0) {
+      process.stdout.write(`${o.registry}: no models registered\n`);
+      return;
+    }
+    process.stdout.write('model\tdefault\tversions\tAUC pooled\tonnx MB\n');
+    for (const name of names) {
+      const m = reg.models[name]!;
+      const d = m.versions[m.default]!;
+      const onnx = d.files[d.onnx.file];
+      process.stdout.write(`${name}\t${m.default}\t${Object.keys(m.versions).join(',')}\t${f3(d.metrics.aucPooled)}\t${onnx !== undefined ? (onnx.bytes / 1e6).toFixed(2) : '-'}\n`);
+    }
+  });
+  cmd.addCommand(list);
+
+  const show = registryOption(new Command('show').description('one version (default: the default) as JSON').argument('<model>').argument('[version]'));
+  show.action(async (model: string, version: string | undefined, o: { registry: string }) => {
+    const reg = await readRegistry(o.registry);
+    const r = resolveVersion(reg, model, version);
+    process.stdout.write(JSON.stringify({ model, version: r.version, default: reg.models[model]!.default, folder: join(o.registry, model, r.version), ...r.entry }, null, 2) + '\n');
+  });
+  cmd.addCommand(show);
+
+  const add = registryOption(
+    new Command('add')
+      .description('register a trained checkpoint: ONNX export, its calibration.json, evaluation report and pictures, and a model card')
+      .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder (with calibration.json from darklens calibrate)')
+      .option('--report <dir>', 'its darklens evaluate --report folder (metrics and pictures for the card)')
+      .option('--new-version <name>', 'name of the new version (default: the next of v1, v2, ...)')
+      .option('--default', 'make it the default version (a model\'s first version always is)')
+      .option('--fp16', 'store the ONNX weights as float16')
+      .option('--backend <name>', `TensorFlow.js backend used to load the checkpoint: ${BACKEND_ORDER.join(', ')}`),
+  );
+  add.action(async (o: { registry: string; checkpoint: string; report?: string; newVersion?: string; default?: boolean; fp16?: boolean; backend?: string }) => {
+    if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
+      throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
+    }
+    const r = await publishCheckpoint({
+      root: o.registry,
+      checkpointDir: o.checkpoint,
+      commit: gitCommit(),
+      ...(o.report !== undefined ? { reportDir: o.report } : {}),
+      ...(o.newVersion !== undefined ? { version: o.newVersion } : {}),
+      ...(o.default === true ? { makeDefault: true } : {}),
+      ...(o.fp16 === true ? { fp16: true } : {}),
+      ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+      log: () => undefined,
+    });
+    const reg = await readRegistry(o.registry);
+    process.stdout.write(`${r.model} ${r.version} registered in ${r.dir}${reg.models[r.model]!.default === r.version ? ' (default)' : ''}\n`);
+  });
+  cmd.addCommand(add);
+
+  const prom = registryOption(new Command('promote').description('make a version the default').argument('<model>').argument('<version>'));
+  prom.action(async (model: string, version: string, o: { registry: string }) => {
+    await promote(o.registry, model, version);
+    process.stdout.write(`${model}: default is now ${version}\n`);
+  });
+  cmd.addCommand(prom);
+
+  const back = registryOption(new Command('rollback').description('restore the default before the last promote').argument('<model>'));
+  back.action(async (model: string, o: { registry: string }) => {
+    const r = await rollback(o.registry, model);
+    process.stdout.write(`${model}: default ${r.from} -> ${r.to}\n`);
+  });
+  cmd.addCommand(back);
+
+  const verify = registryOption(new Command('verify').description('check the size and sha256 of every registered file'));
+  verify.action(async (o: { registry: string }) => {
+    const problems = await verifyRegistry(o.registry);
+    if (problems.length > 0) throw new DarklensError('integrity_mismatch', `${problems.length} registered file(s) do not match:\n  ${problems.join('\n  ')}`);
+    process.stdout.write(`${o.registry}: every registered file matches its sha256\n`);
+  });
+  cmd.addCommand(verify);
+  return cmd;
+}

@@ -1,0 +1,121 @@
+/**
+ * Publishing a trained checkpoint into the registry: export its network to ONNX, take its
+ * calibration.json (from `darklens calibrate`), its evaluation report and pictures (from `darklens
+ * evaluate --report`) and loss curve, write the model card, and register the version.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DarklensError, parseCalibration } from '@darklens/core';
+import { selectBackend, type BackendName } from '../backend/select.js';
+import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUTS } from '../export/export.js';
+import type { EvaluationReport } from '../report/report.js';
+import { readSimulationManifest } from '../simulate/output.js';
+import { loadModelFrom, TRAINING_FILE } from '../train/checkpoint.js';
+import { modelCard } from './card.js';
+import { addVersion, nextVersion, readRegistry } from './store.js';
+
+export interface PublishOptions {
+  /** Registry folder (holds registry.json). */
+  root: string;
+  checkpointDir: string;
+  /** Folder of `darklens evaluate --report` for this checkpoint (report.json, roc.png, scores.png). */
+  reportDir?: string;
+  version?: string;
+  /** Make it the default even when the model has one already. */
+  makeDefault?: boolean;
+  fp16?: boolean;
+  /** Code commit to record (the CLI passes `git rev-parse HEAD` when in a checkout). */
+  commit?: string | null;
+  backend?: BackendName;
+  log?: (msg: string) => void;
+}
+
+async function readJson<T>(path: string, what: string): Promise<T> {
+  if (!existsSync(path)) throw new DarklensError('not_found', `${path} not found (${what})`);
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+export async function publishCheckpoint(o: PublishOptions): Promise<{ model: string; version: string; dir: string }> {
+  const training = await readJson<Record<string, unknown>>(join(o.checkpointDir, TRAINING_FILE), 'written by darklens train');
+  const calibrationPath = join(o.checkpointDir, 'calibration.json');
+  if (!existsSync(calibrationPath)) {
+    throw new DarklensError('not_found', `${o.checkpointDir} has no calibration.json; run darklens calibrate --checkpoint ${o.checkpointDir} --data <held-out no_sub images> first`);
+  }
+  const calibration = parseCalibration(JSON.parse(await readFile(calibrationPath, 'utf8')));
+  const report = o.reportDir !== undefined ? await readJson<EvaluationReport>(join(o.reportDir, 'report.json'), 'written by darklens evaluate --report') : null;
+
+  const { tf } = await selectBackend({ ...(o.backend !== undefined ? { force: o.backend } : {}), ...(o.log ? { log: o.log } : {}) });
+  const net = await loadModelFrom(tf, o.checkpointDir);
+  const model = net.name;
+  let onnx: Uint8Array;
+  try {
+    if (typeof training.model === 'string' && training.model !== model) {
+      throw new DarklensError('invalid_argument', `${o.checkpointDir}: training.json says ${training.model}, the network is ${model}`);
+    }
+    onnx = exportOnnx(net, {
+      ...(o.fp16 === true ? { fp16: true } : {}),
+      metadata: { 'darklens.model': model, 'darklens.calibration.default': calibration.thresholds.default },
+    });
+  } finally {
+    net.dispose();
+  }
+
+  const data = (training.data ?? {}) as { path?: string; train?: number; validation?: number; fingerprint?: unknown };
+  const options = (training.options ?? {}) as Record<string, unknown>;
+  const manifest = typeof data.path === 'string' ? readSimulationManifest(data.path) : null;
+  const onnxFile = o.fp16 === true ? 'model.fp16.onnx' : 'model.onnx';
+  const entry = {
+    input: calibration.input,
+    training: {
+      preset: manifest?.preset ?? null,
+      spec: manifest?.spec ?? null,
+      dataSha256: manifest?.sha256.npy ?? null,
+      trainImages: data.train ?? null,
+      validationImages: data.validation ?? null,
+      epochs: training.epoch ?? null,
+      bestEpoch: training.bestEpoch ?? null,
+      seed: training.seed ?? null,
+      backend: training.backend ?? null,
+      optimizer: options.optimizer ?? null,
+      schedule: options.schedule ?? null,
+      learningRate: options.learningRate ?? null,
+      batchSize: options.batchSize ?? null,
+      darklensVersion: training.darklensVersion ?? null,
+      commit: o.commit ?? null,
+      trainedAt: training.savedAt ?? null,
+    },
+    metrics:
+      report?.metrics !== null && report?.metrics !== undefined
+        ? {
+            aucPooled: report.metrics.aucPooled,
+            aucSpherical: report.metrics.aucSpherical,
+            aucVortex: report.metrics.aucVortex,
+            aupr: report.metrics.aupr,
+            tprAt1: report.metrics.tprAt1.tpr,
+            tprAt5: report.metrics.tprAt5.tpr,
+            w1NoSub: report.classes.no_sub?.w1 ?? null,
+            counts: report.counts,
+          }
+        : {},
+    onnx: { file: onnxFile, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, outputs: [ONNX_OUTPUTS.reconstruction, ONNX_OUTPUTS.score] },
+  };
+  const files: Record<string, string | Uint8Array> = { [onnxFile]: onnx, 'calibration.json': calibrationPath };
+  const pictures: { roc?: string; scores?: string; loss?: string } = {};
+  if (o.reportDir !== undefined) {
+    for (const [role, name] of [['roc', 'roc.png'], ['scores', 'scores.png']] as const) {
+      if (existsSync(join(o.reportDir, name))) {
+        files[name] = join(o.reportDir, name);
+        pictures[role] = name;
+      }
+    }
+  }
+  if (existsSync(join(o.checkpointDir, 'loss.png'))) {
+    files['loss.png'] = join(o.checkpointDir, 'loss.png');
+    pictures.loss = 'loss.png';
+  }
+  const version = o.version ?? nextVersion((await readRegistry(o.root)).models[model]?.versions ?? {});
+  files['card.md'] = new TextEncoder().encode(modelCard({ model, version, entry, report, calibration, pictures }));
+  const r = await addVersion({ root: o.root, model, version, files, entry, ...(o.makeDefault === true ? { makeDefault: true } : {}) });
+  return { model, version: r.version, dir: r.dir };
+}
