@@ -81,6 +81,11 @@ describe('darklens evaluate --report', () => {
     expect(Object.keys(out).sort()).toEqual(['reconstruction', 'residual', 'score']);
     const got = out.score!.data as Float32Array;
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!) / want[i]!).toBeLessThan(1e-5);
+    // evaluate reads the .onnx file itself (onnxruntime-node) and gives the same scores.
+    const viaOnnx = await cli(['evaluate', '--data', 'data/vortex.npy', '--checkpoint', 'onnx/rbm.onnx', '--scores', 'onnx-scores.json'], dir);
+    expect(viaOnnx.stdout).toMatch(/^12 images, mean score .* \(backend onnxruntime-node\)/);
+    const fromOnnx = (JSON.parse(readFileSync(join(dir, 'onnx-scores.json'), 'utf8')) as { scores: number[] }).scores;
+    for (let i = 0; i < want.length; i++) expect(Math.abs(fromOnnx[i]! - want[i]!) / want[i]!).toBeLessThan(1e-5);
     const one = await cli(['export', '--checkpoint', 'ck', '--fp16', '--backend', 'wasm'], dir);
     expect(one.stdout).toMatch(/^dcae: ck\/model\.fp16\.onnx /);
     expect(existsSync(join(dir, 'ck', 'model.fp16.onnx'))).toBe(true);

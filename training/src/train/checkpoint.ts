@@ -253,12 +253,15 @@ export async function readCheckpoint(dir: string): Promise<SavedState> {
 }
 
 /**
- * The checkpoints under `dir`: `dir` itself when it is one (named after its folder), else its
+ * The checkpoints under `dir`: `dir` itself when it is one (named after its folder) or an exported
+ * `.onnx` file, else its
  * subfolders named after the models (`names`, in that order) that are checkpoints. Throws not_found
  * when there are none.
  */
 export function findCheckpoints(dir: string, names: readonly string[]): { name: string; dir: string }[] {
   if (existsSync(join(dir, MODEL_FILE))) return [{ name: basename(dir), dir }];
+  // An exported model scores like a checkpoint (evaluate reads .onnx files with onnxruntime).
+  if (dir.toLowerCase().endsWith('.onnx') && existsSync(dir)) return [{ name: basename(dir).replace(/\.onnx$/i, ''), dir }];
   const found = names.filter((m) => existsSync(join(dir, m, MODEL_FILE))).map((m) => ({ name: m, dir: join(dir, m) }));
   if (found.length === 0) {
     throw new DarklensError('not_found', `${dir} holds no checkpoint (no ${MODEL_FILE} in it or in ${names.map((m) => `${m}/`).join(', ')})`);

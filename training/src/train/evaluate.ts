@@ -11,6 +11,8 @@ import type * as TfNamespace from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { loadModelFrom } from './checkpoint.js';
 import { loadImages, type ImageSet } from './data.js';
+import { onnxScores } from '../export/onnx-scores.js';
+import { existsSync } from 'node:fs';
 
 type Tf = typeof TfNamespace;
 
@@ -42,7 +44,7 @@ export function reconstructionScores(
 export interface EvaluateOptions {
   /** A .npy/FITS file or a folder of them (scaled per image to [0, 1] like the training data). */
   dataPath: string;
-  /** A checkpoint folder written by train (its best model is used). */
+  /** A checkpoint folder written by train (its best model is used), or an exported .onnx file. */
   checkpointDir: string;
   /** Write the reconstructions here as .npy [N, 1, H, W] float32. */
   outPath?: string;
@@ -63,11 +65,36 @@ export interface EvaluateResult {
   backend: string;
 }
 
+/** Writes the reconstructions (when asked) and sums up the scores. */
+async function finish(opts: EvaluateOptions, set: ImageSet, scores: Float32Array, recon: Float32Array | undefined, backend: string): Promise<EvaluateResult> {
+  if (recon !== undefined && opts.outPath !== undefined) {
+    await mkdir(dirname(opts.outPath), { recursive: true });
+    await writeFile(opts.outPath, writeNpy(recon, [set.count, 1, set.size, set.size]));
+  }
+  let sum = 0;
+  for (const s of scores) sum += s;
+  return { scores, count: set.count, mean: sum / set.count, backend };
+}
+
+/** evaluate() on an exported .onnx file, with onnxruntime-node. */
+async function evaluateOnnx(opts: EvaluateOptions, batchSize: number): Promise<EvaluateResult> {
+  if (!existsSync(opts.checkpointDir)) throw new DarklensError('not_found', `${opts.checkpointDir} not found`);
+  const set = await loadImages(opts.dataPath, opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {});
+  const recon = opts.outPath !== undefined ? new Float32Array(set.data.length) : undefined;
+  const scores = await onnxScores(opts.checkpointDir, set, batchSize, recon);
+  return finish(opts, set, scores, recon, 'onnxruntime-node');
+}
+
+/**
+ * Per-image scores of `dataPath` with a checkpoint folder (its best tfjs model) or an exported
+ * `.onnx` file (onnxruntime-node).
+ */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const batchSize = opts.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 65536) {
     throw new DarklensError('invalid_argument', `batch size must be an integer in [1, 65536], got ${String(opts.batchSize)}`);
   }
+  if (opts.checkpointDir.toLowerCase().endsWith('.onnx')) return evaluateOnnx(opts, batchSize);
   const { name, tf } = await selectBackend({ ...(opts.backend !== undefined ? { force: opts.backend } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const model = await loadModelFrom(tf, opts.checkpointDir);
   try {
@@ -78,13 +105,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     }
     const recon = opts.outPath !== undefined ? new Float32Array(set.data.length) : undefined;
     const scores = reconstructionScores(tf, model, set, batchSize, recon);
-    if (recon !== undefined && opts.outPath !== undefined) {
-      await mkdir(dirname(opts.outPath), { recursive: true });
-      await writeFile(opts.outPath, writeNpy(recon, [set.count, 1, set.size, set.size]));
-    }
-    let sum = 0;
-    for (const s of scores) sum += s;
-    return { scores, count: set.count, mean: sum / set.count, backend: name };
+    return await finish(opts, set, scores, recon, name);
   } finally {
     model.dispose();
   }
