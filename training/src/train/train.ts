@@ -215,8 +215,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       throw new DarklensError('bad_shape', `${opts.dataPath}: images are ${images.size}x${images.size}, the model takes ${String(inputSize)}x${String(inputSize)}`);
     }
     const extraModels: Record<string, TfNamespace.LayersModel> = {};
-    for (const [name, blob] of Object.entries(extras)) extraModels[name] = await deserializeModel(tf, blob);
-    trainer = createTrainer(modelName, tf, model, { optimizer: optimizerName, learningRate: lr, weightDecay, seed }, extraModels);
+    try {
+      for (const [name, blob] of Object.entries(extras)) extraModels[name] = await deserializeModel(tf, blob);
+      trainer = createTrainer(modelName, tf, model, { optimizer: optimizerName, learningRate: lr, weightDecay, seed }, extraModels);
+      const used = new Set(Object.values(trainer.extras));
+      for (const m of Object.values(extraModels)) if (!used.has(m)) m.dispose();
+    } catch (e) {
+      // The trainer owns the extras once it exists; before that they are ours to free.
+      for (const m of Object.values(extraModels)) m.dispose();
+      throw e;
+    }
     if (saved !== undefined) {
       const notes: string[] = [];
       for (const [name, opt] of Object.entries(trainer.optimizers)) {

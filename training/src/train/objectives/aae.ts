@@ -46,7 +46,7 @@ export function aaeTrainer(tf: Tf, model: TfNamespace.LayersModel, cfg: TrainerC
   const disc = discriminator ?? buildAaeDiscriminator(tf, parts.latent, cfg.seed);
   const discIn = disc.inputs[0]?.shape[1];
   if (discIn !== parts.latent) {
-    disc.dispose();
+    if (discriminator === undefined) disc.dispose(); // a given one stays the caller's
     throw new DarklensError('invalid_argument', `AAE discriminator takes ${String(discIn)} latent units, the model has ${parts.latent}`);
   }
   const main = makeOptimizer(tf, cfg.optimizer, cfg.learningRate);
