@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DarklensError, SCORE_DEFINITION } from '@darklens/core';
-import { BACKEND_ORDER, evaluate, evaluateReport, findCheckpoints, MODEL_NAMES, presetOf, writeComparison, type BackendName, type EvaluationReport } from '@darklens/training';
+import { BACKEND_ORDER, evaluate, evaluateReport, findCheckpoints, MODEL_NAMES, presetOf, REFERENCE_RESULTS, writeComparison, type BackendName, type EvaluationReport } from '@darklens/training';
 import { int } from '../options.js';
 
 interface EvaluateCommandOptions {
@@ -26,14 +26,21 @@ interface EvaluateCommandOptions {
 
 const num = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
 
-/** The short metrics table printed after a --report run. */
-export function reportSummary(r: EvaluationReport): string {
+/** The reference's published pooled AUCs for a preset, as a note for the summary (none for other presets). */
+function referenceNote(preset: string | null): string {
+  const t = preset === 'model-a' ? REFERENCE_RESULTS.aucModelA : preset === 'model-b' ? REFERENCE_RESULTS.aucModelB : undefined;
+  if (t === undefined) return '';
+  return `   (reference ${preset === 'model-a' ? 'Model A' : 'Model B'}: ${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})`;
+}
+
+/** The short metrics table printed after a --report run; `preset` (from the data's manifest) picks the reference numbers shown. */
+export function reportSummary(r: EvaluationReport, preset: string | null = null): string {
   const lines: string[] = [];
   const counts = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => r.counts[k] > 0).map((k) => `${k} ${r.counts[k]}`).join(', ');
   lines.push(`images: ${counts} (backend ${r.backend})`);
   const m = r.metrics;
   if (m !== null) {
-    lines.push(`ROC AUC pooled      ${num(m.aucPooled)}   (reference Model A: AAE 0.932, VAE 0.899, DCAE 0.730, RBM 0.515)`);
+    lines.push(`ROC AUC pooled      ${num(m.aucPooled)}${referenceNote(preset)}`);
     lines.push(`ROC AUC spherical   ${num(m.aucSpherical)}`);
     lines.push(`ROC AUC vortex      ${num(m.aucVortex)}`);
     lines.push(`AUPR pooled         ${num(m.aupr)}`);
@@ -42,7 +49,10 @@ export function reportSummary(r: EvaluationReport): string {
   }
   for (const k of ['no_sub', 'spherical', 'vortex'] as const) {
     const c = r.classes[k];
-    if (c !== undefined) lines.push(`W1 ${k.padEnd(16)} ${num(c.w1)}${k === 'no_sub' ? '   (reference Model A: DCAE 0.266, VAE 0.225, RBM 1.271, AAE 0.221)' : ''}`);
+    const w1Ref = REFERENCE_RESULTS.w1NoSubModelA;
+    if (c !== undefined) {
+      lines.push(`W1 ${k.padEnd(16)} ${num(c.w1)}${k === 'no_sub' && preset === 'model-a' ? `   (reference Model A at 150x150: ${Object.entries(w1Ref).map(([n, v]) => `${n} ${v}`).join(', ')})` : ''}`);
+    }
   }
   lines.push(`report: ${r.files.markdown}, ${r.files.json}, ${r.files.roc ?? '(no ROC: no substructure set)'}, ${r.files.scores}`);
   return lines.join('\n') + '\n';
@@ -101,7 +111,7 @@ export function evaluateCommand(): Command {
           ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
           ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
         });
-        process.stdout.write((several ? `== ${c.name}\n` : '') + reportSummary(r));
+        process.stdout.write((several ? `== ${c.name}\n` : '') + reportSummary(r, presetOf(noSub)));
         reports.push({ name: c.name, report: r });
       }
       if (several) {

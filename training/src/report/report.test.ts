@@ -14,7 +14,7 @@ import { resolveSpec } from '../simulate/presets.js';
 import { simulateToFiles } from '../simulate/output.js';
 import { loadImages } from '../train/data.js';
 import { train } from '../train/train.js';
-import { evaluateReport, type EvaluationReport } from './report.js';
+import { evaluateReport, reportMarkdown, type EvaluationReport } from './report.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const N = 30;
@@ -92,9 +92,14 @@ describe('evaluateReport', () => {
     const md = readFileSync(join(dir, 'report', 'report.md'), 'utf8');
     expect(md).toContain('| metric | this run (dcae) |');
     expect(md).toContain(`| ROC AUC, pooled (spherical + vortex vs no_sub) | ${report.metrics!.aucPooled.toFixed(3)} | 0.932 | 0.899 | 0.730 | 0.515 |`);
-    expect(md).toContain(`| W1, no_sub | ${report.classes.no_sub!.w1.toFixed(3)} | 0.221 | 0.225 | 0.266 | 1.271 |`);
+    expect(md).toContain(`| W1, no_sub (reference: 150-pixel columns) | ${report.classes.no_sub!.w1.toFixed(3)} | 0.221 | 0.225 | 0.266 | 1.271 |`);
     expect(md).toContain('150x150 images, 500 epochs on a GPU');
     expect(md).toContain('![ROC curves](roc.png)');
+    // The preset comes from the simulator's manifest; model-b test sets get the Model B column.
+    expect(report.preset).toBe('model-a');
+    const b = reportMarkdown({ ...report, preset: 'model-b' });
+    expect(b).toContain(`| ROC AUC, pooled (spherical + vortex vs no_sub) | ${report.metrics!.aucPooled.toFixed(3)} | 0.769 | 0.735 | 0.670 | 0.509 |`);
+    expect(b).toContain('Model B numbers');
   });
 
   it('writes roc.png and scores.png', () => {

@@ -16,6 +16,7 @@ import { w1ColumnSums } from '../metrics/w1.js';
 import { LENS_CLASSES, type LensClass } from '../simulate/presets.js';
 import { TRAINING_FILE } from '../train/checkpoint.js';
 import { loadImages } from '../train/data.js';
+import { readSimulationManifest } from '../simulate/output.js';
 import { evaluate } from '../train/evaluate.js';
 import { histogramPlot, rocPlot, type RocPlotCurve } from './plots.js';
 
@@ -95,6 +96,8 @@ export interface EvaluationReport {
   histograms: ScoreHistograms;
   /** Per-image scores of each class, in file order. */
   scores: Partial<Record<LensClass, number[]>>;
+  /** Preset of the test sets (from the simulator's manifest beside the no_sub set), null when unknown. */
+  preset: string | null;
   reference: typeof REFERENCE_RESULTS;
   /** roc is null when only no_sub was given (no ROC to draw). */
   files: { json: string; markdown: string; roc: string | null; scores: string };
@@ -210,12 +213,16 @@ export function reportMarkdown(r: EvaluationReport): string {
   lines.push('');
   lines.push('## Metrics', '');
   const ref = REFERENCE_RESULTS;
-  lines.push(`Reference columns: ${ref.note} (not the same data, size or training length as this run).`, '');
+  const isB = r.preset === 'model-b';
+  lines.push(
+    `Reference columns: the reference's published ${isB ? 'Model B' : 'Model A'} numbers: 150x150 images, 500 epochs on a GPU (not the same data, size or training length as this run)${r.preset !== null && r.preset !== 'model-a' && !isB ? `; this run's preset is ${r.preset}` : ''}.`,
+    '',
+  );
   lines.push(`| metric | this run (${model}) | reference AAE | reference VAE | reference DCAE | reference RBM |`);
   lines.push('|---|---|---|---|---|---|');
   const m = r.metrics;
   const r3 = (v: number): string => v.toFixed(3);
-  const a = ref.aucModelA;
+  const a = isB ? ref.aucModelB : ref.aucModelA;
   const w = ref.w1NoSubModelA;
   lines.push(`| ROC AUC, pooled (spherical + vortex vs no_sub) | ${fmt(m?.aucPooled)} | ${r3(a.AAE)} | ${r3(a.VAE)} | ${r3(a.DCAE)} | ${r3(a.RBM)} |`);
   lines.push(`| ROC AUC, spherical vs no_sub | ${fmt(m?.aucSpherical)} | - | - | - | - |`);
@@ -225,7 +232,7 @@ export function reportMarkdown(r: EvaluationReport): string {
     p === undefined ? '-' : `${fmt(p.tpr)} (FPR ${fmt(p.fpr)}, threshold ${p.threshold === null ? 'none' : p.threshold.toPrecision(4)})`;
   lines.push(`| TPR at FPR <= 1% | ${op(m?.tprAt1)} | - | - | - | - |`);
   lines.push(`| TPR at FPR <= 5% | ${op(m?.tprAt5)} | - | - | - | - |`);
-  lines.push(`| W1, no_sub | ${fmt(r.classes.no_sub?.w1)} | ${r3(w.AAE)} | ${r3(w.VAE)} | ${r3(w.DCAE)} | ${r3(w.RBM)} |`);
+  lines.push(`| W1, no_sub (reference: 150-pixel columns) | ${fmt(r.classes.no_sub?.w1)} | ${isB ? '- | - | - | -' : `${r3(w.AAE)} | ${r3(w.VAE)} | ${r3(w.DCAE)} | ${r3(w.RBM)}`} |`);
   lines.push('');
   if (m === null) lines.push('Only no_sub images were given: no AUCs (pass spherical and/or vortex sets).', '');
   lines.push('## Plots', '');
@@ -300,6 +307,7 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
     metrics,
     histograms,
     scores: Object.fromEntries(given.map((k) => [k, Array.from(scores[k]!)])),
+    preset: readSimulationManifest(opts.sets.no_sub)?.preset ?? null,
     reference: REFERENCE_RESULTS,
     files,
   };
