@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DarklensError } from '@darklens/core';
-import { BACKEND_ORDER, MODEL_NAMES, SCHEDULES, train, MODEL_DEFAULTS, TRAIN_DEFAULTS, type BackendName, type ModelName, type OptimizerName, type ScheduleName, type TrainResult } from '@darklens/training';
+import { AAE_LAMBDA, BACKEND_ORDER, MODEL_NAMES, SCHEDULES, train, MODEL_DEFAULTS, TRAIN_DEFAULTS, type BackendName, type ModelName, type OptimizerName, type ScheduleName, type TrainResult } from '@darklens/training';
 import { ProgressBar } from '../progress.js';
 import { int, num } from '../options.js';
 import { runSignal } from '../context.js';
@@ -15,6 +15,7 @@ interface TrainCommandOptions {
   optimizer: string;
   schedule: string;
   weightDecay: number;
+  adversarialWeight?: number;
   seed: number;
   out?: string;
   resume?: boolean;
@@ -58,6 +59,7 @@ export function trainCommand(): Command {
     .option('--optimizer <name>', 'adam or sgd', TRAIN_DEFAULTS.optimizer)
     .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, TRAIN_DEFAULTS.schedule)
     .option('--weight-decay <w>', 'L2 weight decay added to the gradients (0 disables)', num('weight decay'), TRAIN_DEFAULTS.weightDecay)
+    .option('--adversarial-weight <w>', `aae: weight of the adversarial term against the reconstruction MSE (default ${AAE_LAMBDA})`, num('adversarial weight'))
     .option('-s, --seed <n>', 'seed of the weights, split and batch order (same seed, data and backend give the same history)', int('seed', 0, 0xffffffff), TRAIN_DEFAULTS.seed)
     .option('-o, --out <dir>', 'checkpoint folder (default: checkpoints/<model>); with several models, the parent folder of one folder per model (default: checkpoints)')
     .option('--resume', 'continue the run saved in --out at its next epoch (weights and optimizer state)')
@@ -109,6 +111,7 @@ function childArgs(o: TrainCommandOptions, model: ModelName, out: string, pretra
   if (o.patience !== undefined) a.push('--patience', String(o.patience));
   if (o.backend !== undefined) a.push('--backend', o.backend);
   if (o.maxImages !== undefined) a.push('--max-images', String(o.maxImages));
+  if (o.adversarialWeight !== undefined) a.push('--adversarial-weight', String(o.adversarialWeight));
   return a;
 }
 
@@ -142,6 +145,7 @@ async function trainOne(
     optimizer,
     schedule,
     weightDecay: o.weightDecay,
+    ...(o.adversarialWeight !== undefined ? { adversarialWeight: o.adversarialWeight } : {}),
     seed: o.seed,
     checkpointDir: out,
     validationFraction: o.valFraction,

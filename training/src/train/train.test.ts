@@ -125,6 +125,25 @@ describe('train', () => {
     expect(tj.optimizerState).toMatch(/restored/);
   });
 
+  it('stops within a batch when aborted by a timer or a signal handler (the event loop runs between steps)', async () => {
+    const ac = new AbortController();
+    let batches = 0;
+    const run = train(
+      base('abort', {
+        epochs: 1,
+        batchSize: 1,
+        signal: ac.signal,
+        onProgress: () => {
+          batches++;
+          // Like a SIGINT handler: runs only when the loop yields, not inside the step.
+          if (batches === 1) setTimeout(() => ac.abort(new Error('stopped by a timer')), 0);
+        },
+      }),
+    );
+    await expect(run).rejects.toThrow('stopped by a timer');
+    expect(batches).toBeLessThan(5); // of 43 batches in the epoch
+  });
+
   it('stops early after `patience` epochs without improvement', async () => {
     const r = await train(base('e', { epochs: 12, patience: 1, learningRate: 0.5, maxImages: 24 }));
     expect(r.stopped).toBe('early-stopping');

@@ -37,7 +37,7 @@ import {
   type ModelBlob,
   type SavedOptimizer,
 } from './checkpoint.js';
-import { createTrainer, setLearningRate, type OptimizerName, type Trainer } from './objectives/index.js';
+import { AAE_LAMBDA, createTrainer, setLearningRate, type OptimizerName, type Trainer } from './objectives/index.js';
 import { isScheduleName, learningRateAt, SCHEDULES, type ScheduleName } from './schedule.js';
 import { dataFingerprint, loadImages, seededPermutation, splitImages, type ImageSet } from './data.js';
 import { reconstructionScores } from './evaluate.js';
@@ -73,6 +73,8 @@ export interface TrainOptions {
   schedule?: ScheduleName;
   /** L2 weight decay added to the gradients. */
   weightDecay?: number;
+  /** AAE: weight of the adversarial term (default AAE_LAMBDA). */
+  adversarialWeight?: number;
   seed?: number;
   checkpointDir: string;
   /** Continue the run saved in checkpointDir at its next epoch. */
@@ -117,7 +119,7 @@ export const MODEL_DEFAULTS: Readonly<Record<ModelName, { epochs: number; learni
   dcae: { epochs: 4, learningRate: 2e-3 },
   vae: { epochs: 4, learningRate: 2e-3 },
   aae: { epochs: 4, learningRate: 2e-3 },
-  rbm: { epochs: 20, learningRate: 1e-2 },
+  rbm: { epochs: 10, learningRate: 1e-2 },
 };
 
 export const TRAIN_DEFAULTS = {
@@ -217,7 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const extraModels: Record<string, TfNamespace.LayersModel> = {};
     try {
       for (const [name, blob] of Object.entries(extras)) extraModels[name] = await deserializeModel(tf, blob);
-      trainer = createTrainer(modelName, tf, model, { optimizer: optimizerName, learningRate: lr, weightDecay, seed }, extraModels);
+      trainer = createTrainer(modelName, tf, model, { optimizer: optimizerName, learningRate: lr, weightDecay, seed, ...(opts.adversarialWeight !== undefined ? { adversarialWeight: opts.adversarialWeight } : {}) }, extraModels);
       const used = new Set(Object.values(trainer.extras));
       for (const m of Object.values(extraModels)) if (!used.has(m)) m.dispose();
     } catch (e) {
@@ -254,7 +256,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       backend,
       state,
       optimizerState: optimizerNote,
-      options: { batchSize, learningRate: lr, optimizer: optimizerName, schedule, weightDecay, patience: patience ?? null, validationFraction, maxImages: opts.maxImages ?? null },
+      options: { batchSize, learningRate: lr, optimizer: optimizerName, schedule, weightDecay, ...(modelName === 'aae' ? { adversarialWeight: opts.adversarialWeight ?? AAE_LAMBDA } : {}), patience: patience ?? null, validationFraction, maxImages: opts.maxImages ?? null },
       pretrain: opts.pretrain ?? null,
       darklensVersion: darklensVersion(),
       data: { path: opts.dataPath, count: images.count, train: split.train.count, validation: split.validation.count, fingerprint },
@@ -266,7 +268,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         stopped = 'early-stopping';
         break;
       }
-      const loss = runEpoch(tf, trainer, split.train, batchSize, { seed, epoch, epochs, schedule, lr }, opts);
+      const loss = await runEpoch(tf, trainer, split.train, batchSize, { seed, epoch, epochs, schedule, lr }, opts);
       const scores = reconstructionScores(tf, model, split.validation, Math.max(batchSize, 64));
       let sum = 0;
       for (const s of scores) sum += s;
@@ -315,11 +317,16 @@ interface EpochPlan {
   lr: number;
 }
 
+/** Lets the event loop run (signal handlers, timers) between two synchronous training steps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * One pass over the training images in a seeded order, the learning rate set per step from the
- * schedule; returns the mean batch loss weighted by batch size.
+ * schedule; returns the mean batch loss weighted by batch size. Yields to the event loop after
+ * every batch: the steps are synchronous, and without it a Ctrl-C (whose handler aborts the signal)
+ * would only be seen at the end of the epoch, minutes later.
  */
-function runEpoch(tf: Tf, trainer: Trainer, set: ImageSet, batchSize: number, plan: EpochPlan, opts: TrainOptions): number {
+async function runEpoch(tf: Tf, trainer: Trainer, set: ImageSet, batchSize: number, plan: EpochPlan, opts: TrainOptions): Promise<number> {
   const { seed, epoch, epochs } = plan;
   const px = set.size * set.size;
   const order = seededPermutation(set.count, hashSeed(seed, EPOCH_STREAM, epoch));
@@ -328,6 +335,7 @@ function runEpoch(tf: Tf, trainer: Trainer, set: ImageSet, batchSize: number, pl
   let sum = 0;
   let seen = 0;
   for (let b = 0; b < batches; b++) {
+    await yieldToEventLoop();
     checkAborted(opts.signal);
     const lr = learningRateAt(plan.schedule, plan.lr, (epoch - 1) * batches + b, epochs * batches);
     for (const o of Object.values(trainer.optimizers)) setLearningRate(o, lr);

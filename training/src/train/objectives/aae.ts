@@ -42,6 +42,7 @@ function bce(tf: Tf, logits: TfNamespace.Tensor, label: 0 | 1): TfNamespace.Scal
  *   seeded from cfg.seed otherwise.
  */
 export function aaeTrainer(tf: Tf, model: TfNamespace.LayersModel, cfg: TrainerConfig, discriminator?: TfNamespace.LayersModel, lambda = AAE_LAMBDA): Trainer {
+  if (!(Number.isFinite(lambda) && lambda >= 0)) throw new DarklensError('invalid_argument', `adversarial weight must be a finite number >= 0, got ${String(lambda)}`);
   const parts = aaeParts(model);
   const disc = discriminator ?? buildAaeDiscriminator(tf, parts.latent, cfg.seed);
   const discIn = disc.inputs[0]?.shape[1];

@@ -31,7 +31,7 @@ export function createTrainer(
     case 'vae':
       return vaeTrainer(tf, model, cfg);
     case 'aae':
-      return aaeTrainer(tf, model, cfg, extras[AAE_DISCRIMINATOR]);
+      return aaeTrainer(tf, model, cfg, extras[AAE_DISCRIMINATOR], cfg.adversarialWeight);
     case 'rbm':
       return rbmTrainer(tf, model, cfg);
   }

@@ -29,6 +29,8 @@ export interface TrainerConfig {
   weightDecay: number;
   /** Seed of any network the objective adds (the AAE's discriminator). */
   seed: number;
+  /** AAE only: weight of the adversarial term against the reconstruction MSE (default AAE_LAMBDA). */
+  adversarialWeight?: number;
 }
 
 export interface Trainer {
