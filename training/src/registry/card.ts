@@ -39,7 +39,7 @@ export function modelCard(c: CardInput): string {
     '## Training',
     `- Data: ${str(t.trainImages)} simulated lenses without substructure, preset \`${str(t.preset)}\` (arXiv:2008.12731 physics as re-implemented in darklens), ${str(t.validationImages)} more for validation.`,
     `- ${str(t.epochs)} epochs (best: ${str(t.bestEpoch)}), seed ${str(t.seed)}, backend ${str(t.backend)}, ${str(t.optimizer)} with ${str(t.schedule)} schedule, peak learning rate ${str(t.learningRate)}.`,
-    `- Code: darklens ${str(t.darklensVersion)}, commit ${str(t.commit)}.`,
+    `- Code: darklens ${str(t.darklensVersion)}; registered at commit ${str(t.registeredAtCommit)}.`,
     '',
     '## Intended use',
     '- For: ranking or flagging strong-lens cutouts whose arcs look perturbed (dark-matter substructure, or anything else the smooth training lenses lacked), on data resembling the input spec above.',

@@ -25,7 +25,7 @@ export interface PublishOptions {
   /** Make it the default even when the model has one already. */
   makeDefault?: boolean;
   fp16?: boolean;
-  /** Code commit to record (the CLI passes `git rev-parse HEAD` when in a checkout). */
+  /** Code commit at registration (the CLI passes `git rev-parse HEAD` when in a checkout); training.json has no commit. */
   commit?: string | null;
   backend?: BackendName;
   log?: (msg: string) => void;
@@ -82,7 +82,7 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
       learningRate: options.learningRate ?? null,
       batchSize: options.batchSize ?? null,
       darklensVersion: training.darklensVersion ?? null,
-      commit: o.commit ?? null,
+      registeredAtCommit: o.commit ?? null,
       trainedAt: training.savedAt ?? null,
     },
     metrics:
