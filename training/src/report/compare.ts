@@ -84,7 +84,13 @@ export function comparisonMarkdown(c: Comparison): string {
       `| ${r.model} | ${r.epochs ?? '-'} | ${f3(r.aucPooled)} | ${f3(r.aucSpherical)} | ${f3(r.aucVortex)} | ${f3(r.aupr)} | ${f3(r.tprAt1)} | ${f3(r.tprAt5)} | ${f3(r.w1NoSub)} | ${f3(r.w1Spherical)} | ${f3(r.w1Vortex)} | ${f3(r.referenceAuc)} |`,
     );
   }
-  lines.push('', `Reference: ${REFERENCE_RESULTS.note}; W1 there was computed on 150x150 images (column sums grow with the image side).`);
+  const which = c.preset === 'model-b' ? 'Model B' : c.preset === 'model-a' ? 'Model A' : null;
+  lines.push(
+    '',
+    which === null
+      ? 'Reference AUC: none for this preset (the reference published Model A and Model B only).'
+      : `Reference AUC: the reference's published ${which} numbers (150x150 images, 500 epochs on a GPU). W1 is not comparable with the reference's: it sums image columns, which grow with the image side (150 there, 64 here).`,
+  );
   if (c.files.roc !== null) lines.push('', '![pooled ROC of each model](roc.png)');
   return lines.join('\n') + '\n';
 }

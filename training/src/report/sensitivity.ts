@@ -164,7 +164,7 @@ export function sensitivityPlot(r: Pick<SensitivityResult, 'rows' | 'checkpoints
     return { name: c.name, x: rows.map((x) => x.fSub), y: rows.map((x) => x.aucPooled) };
   });
   return linePlot(series, {
-    title: `Pooled ROC AUC vs substructure mass fraction (${r.preset})`,
+    title: `Pooled ROC AUC vs f_sub (${r.preset})`,
     xLabel: 'f_sub (substructure mass fraction of the host)',
     yLabel: 'AUC',
     logX: true,
