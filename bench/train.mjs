@@ -3,7 +3,8 @@
 // For each model (dcae, vae, aae, rbm) at 64x64, batch 32, Adam with weight decay, each model's own training step: build the network, warm up, then time
 // STEPS training steps on fixed synthetic [0,1] images (the data does not change the arithmetic).
 // Backends: 'wasm' as darklens sets it up (its own Conv2DBackpropFilter plus the faster
-// Conv2DBackpropInput / transposed BatchMatMul) and 'wasm-stock' (only the missing filter kernel
+// Conv2DBackpropInput / transposed BatchMatMul and stride-1 gradients as XNNPACK convolutions),
+// 'wasm-no-stride1' (the same without the stride-1 convolutions) and 'wasm-stock' (only the missing filter kernel
 // added: the naive wasm figure). The cpu backend (~0.3 img/s) is left out. One thread.
 // The issue's target: >= 450 img/s for the DCAE at 64x64, batch 32, on 2 cores.
 import { performance } from 'node:perf_hooks';
@@ -41,17 +42,22 @@ export async function run({ quick, training, log }) {
   const { tf } = await training.selectBackend({ force: 'wasm', log: () => undefined });
   const cases = [
     { backend: 'wasm', warmup: 2, steps: quick ? 3 : 15 },
+    { backend: 'wasm-no-stride1', warmup: 2, steps: quick ? 3 : 15 },
     { backend: 'wasm-stock', warmup: 1, steps: quick ? 2 : 5 },
   ];
   for (const modelName of training.MODEL_NAMES) {
     for (const c of cases) {
+      // wasm-no-stride1: darklens's kernels without the stride-1 gradients as XNNPACK convolutions.
+      const stride1 = c.backend !== 'wasm-no-stride1';
+      training.registerWasmConv2DBackpropFilter(tf, { stride1 });
       if (c.backend === 'wasm-stock') training.unregisterWasmSpeedups(tf);
-      else training.registerWasmSpeedups(tf);
+      else training.registerWasmSpeedups(tf, { stride1 });
       const r = await timeSteps(training, tf, modelName, c.warmup, c.steps);
       results.push({ model: modelName, backend: c.backend, batch: BATCH, size: SIZE, steps: c.steps, seconds: Number(r.seconds.toFixed(3)), imagesPerSecond: Number(r.imagesPerSecond.toFixed(1)) });
       log(`  ${modelName} ${c.backend}: ${results.at(-1).imagesPerSecond} img/s`);
     }
   }
+  training.registerWasmConv2DBackpropFilter(tf);
   training.registerWasmSpeedups(tf);
   const dcae = results.find((r) => r.model === 'dcae' && r.backend === 'wasm');
   return {

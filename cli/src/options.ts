@@ -1,5 +1,5 @@
 import { DarklensError } from '@darklens/core';
-import { isLensClass, LENS_CLASSES, type LensClass, type SpecOverrides } from '@darklens/training';
+import { BACKEND_ORDER, isLensClass, LENS_CLASSES, type BackendName, type LensClass, type SpecOverrides } from '@darklens/training';
 import type { Command } from 'commander';
 
 /** Option parsers that turn bad values into DarklensErrors with the accepted form in the message. */
@@ -19,6 +19,19 @@ export function num(name: string): (v: string) => number {
     if (v.trim() === '' || !Number.isFinite(n)) throw new DarklensError('invalid_argument', `${name} must be a number, got '${v}'`);
     return n;
   };
+}
+
+/** One of `accepted`, or a DarklensError naming them. */
+export function choice<T extends string>(name: string, accepted: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(accepted as readonly string[]).includes(v)) throw new DarklensError('invalid_argument', `unknown ${name} '${v}'; accepted: ${accepted.join(', ')}`);
+    return v as T;
+  };
+}
+
+/** Adds `--backend <name>` (validated; absent means the first backend that works). */
+export function withBackendOption(cmd: Command, what = 'TensorFlow.js backend'): Command {
+  return cmd.option('--backend <name>', `${what}: ${BACKEND_ORDER.join(', ')} (default: the first that works)`, choice<BackendName>('backend', BACKEND_ORDER));
 }
 
 /** A value or a uniform range written LO:HI. */

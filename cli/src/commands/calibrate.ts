@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { DarklensError, LABELLED_METRICS, type CalibrationFile, type LabelledMetric } from '@darklens/core';
-import { BACKEND_ORDER, calibrate, type BackendName } from '@darklens/training';
+import { calibrate, type BackendName } from '@darklens/training';
 import { runSignal } from '../context.js';
-import { int, num } from '../options.js';
+import { int, num, withBackendOption } from '../options.js';
 
 interface CalibrateCommandOptions {
   checkpoint: string;
@@ -16,7 +16,7 @@ interface CalibrateCommandOptions {
   seed: number;
   resamples: number;
   out?: string;
-  backend?: string;
+  backend?: BackendName;
   maxImages?: number;
   pixelScale?: number;
 }
@@ -71,8 +71,8 @@ export function calibrateCommand(): Command {
     .option('--resamples <n>', 'bootstrap resamples of the threshold CIs (0: no CIs)', int('resamples', 0, 1_000_000), 1000)
     .option('--pixel-scale <arcsec>', 'arcsec per pixel of the images (default: from the simulation manifest beside the data)', num('pixel scale'))
     .option('-o, --out <file>', 'where to write the file (default <checkpoint>/calibration.json)')
-    .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
     .option('--max-images <n>', 'use only the first N images of each set', int('max images', 1, 100_000_000));
+  withBackendOption(cmd);
   cmd.addHelpText(
     'after',
     '\nExamples:\n' +
@@ -81,9 +81,6 @@ export function calibrateCommand(): Command {
       '      --anomalies data/heldout/spherical.npy,data/heldout/vortex.npy --metric f1 --default fpr-0.05\n',
   );
   return cmd.action(async (o: CalibrateCommandOptions) => {
-    if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
-      throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
-    }
     if (o.metric !== undefined && !(LABELLED_METRICS as readonly string[]).includes(o.metric)) {
       throw new DarklensError('invalid_argument', `unknown metric '${o.metric}'; accepted: ${LABELLED_METRICS.join(', ')}`);
     }
@@ -106,7 +103,7 @@ export function calibrateCommand(): Command {
       ...(o.metric !== undefined ? { metric: o.metric as LabelledMetric } : {}),
       ...(o.default !== undefined ? { defaultThreshold: o.default } : {}),
       ...(o.out !== undefined ? { outPath: o.out } : {}),
-      ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+      ...(o.backend !== undefined ? { backend: o.backend } : {}),
       ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
       ...(o.pixelScale !== undefined ? { pixelScale: o.pixelScale } : {}),
     });

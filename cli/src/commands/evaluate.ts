@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DarklensError, SCORE_DEFINITION } from '@darklens/core';
-import { BACKEND_ORDER, evaluate, evaluateReport, findCheckpoints, MODEL_NAMES, presetOf, REFERENCE_RESULTS, writeComparison, type BackendName, type EvaluationReport } from '@darklens/training';
-import { int } from '../options.js';
+import { evaluate, evaluateReport, findCheckpoints, MODEL_NAMES, referenceAucs, REFERENCE_RESULTS, writeComparison, type BackendName, type EvaluationReport } from '@darklens/training';
+import { int, withBackendOption } from '../options.js';
 
 interface EvaluateCommandOptions {
   data?: string;
@@ -11,7 +11,7 @@ interface EvaluateCommandOptions {
   out?: string;
   scores?: string;
   batchSize: number;
-  backend?: string;
+  backend?: BackendName;
   maxImages?: number;
   /**
    * --no-sub <path>: commander reads a `--no-` flag as the negation of `--sub`, so the path lands in
@@ -26,15 +26,16 @@ interface EvaluateCommandOptions {
 
 const num = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
 
-/** The reference's published pooled AUCs for a preset, as a note for the summary (none for other presets). */
+/** The reference's published pooled AUCs for the report's preset, as a note for the summary (none for other presets). */
 function referenceNote(preset: string | null): string {
-  const t = preset === 'model-a' ? REFERENCE_RESULTS.aucModelA : preset === 'model-b' ? REFERENCE_RESULTS.aucModelB : undefined;
-  if (t === undefined) return '';
-  return `   (reference ${preset === 'model-a' ? 'Model A' : 'Model B'}: ${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})`;
+  const ref = referenceAucs(preset);
+  if (ref === null) return '';
+  return `   (reference ${ref.label}: ${Object.entries(ref.auc).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})`;
 }
 
-/** The short metrics table printed after a --report run; `preset` (from the data's manifest) picks the reference numbers shown. */
-export function reportSummary(r: EvaluationReport, preset: string | null = null): string {
+/** The short metrics table printed after a --report run, with the reference's numbers for the report's preset. */
+export function reportSummary(r: EvaluationReport): string {
+  const preset = r.preset;
   const lines: string[] = [];
   const counts = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => r.counts[k] > 0).map((k) => `${k} ${r.counts[k]}`).join(', ');
   lines.push(`images: ${counts} (backend ${r.backend})`);
@@ -71,8 +72,8 @@ export function evaluateCommand(): Command {
     .option('--report <dir>', 'write report.json, report.md, roc.png, scores.png and <class>_recon.npy here (needs --no-sub)')
     .option('--bins <n>', 'score histogram bins of the report', int('bins', 1, 10000), 40)
     .option('-b, --batch-size <n>', 'images per forward pass (does not change the scores)', int('batch size', 1, 65536), 64)
-    .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
     .option('--max-images <n>', 'score only the first N images (of each set)', int('max images', 1, 100_000_000));
+  withBackendOption(cmd);
   cmd.addHelpText(
     'after',
     '\nExamples:\n' +
@@ -83,9 +84,6 @@ export function evaluateCommand(): Command {
       '      --vortex data/model-a/vortex_test.npy --report reports/model-a      (every model in checkpoints/, and comparison.md)\n',
   );
   return cmd.action(async (o: EvaluateCommandOptions) => {
-    if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
-      throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
-    }
     const noSub = typeof o.sub === 'string' ? o.sub : undefined;
     const labelled = noSub !== undefined || o.spherical !== undefined || o.vortex !== undefined;
     if (o.report !== undefined || labelled) {
@@ -108,14 +106,14 @@ export function evaluateCommand(): Command {
           outDir: several ? join(o.report, c.name) : o.report,
           bins: o.bins,
           batchSize: o.batchSize,
-          ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+          ...(o.backend !== undefined ? { backend: o.backend } : {}),
           ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
         });
-        process.stdout.write((several ? `== ${c.name}\n` : '') + reportSummary(r, presetOf(noSub)));
+        process.stdout.write((several ? `== ${c.name}\n` : '') + reportSummary(r));
         reports.push({ name: c.name, report: r });
       }
       if (several) {
-        const cmp = await writeComparison(reports, o.report, presetOf(noSub));
+        const cmp = await writeComparison(reports, o.report);
         process.stdout.write(`== comparison: ${cmp.files.markdown}, ${cmp.files.json}${cmp.files.roc !== null ? `, ${cmp.files.roc}` : ''}\n`);
       }
       return;
@@ -128,7 +126,7 @@ export function evaluateCommand(): Command {
       checkpointDir: o.checkpoint,
       batchSize: o.batchSize,
       ...(o.out !== undefined ? { outPath: o.out } : {}),
-      ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+      ...(o.backend !== undefined ? { backend: o.backend } : {}),
       ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
     });
     const scoresPath = o.scores ?? (o.out !== undefined ? join(dirname(o.out), 'scores.json') : undefined);

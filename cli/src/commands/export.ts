@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { DarklensError } from '@darklens/core';
-import { BACKEND_ORDER, exportCheckpoint, findCheckpoints, MODEL_NAMES, ONNX_IR_VERSION, ONNX_OPSET, type BackendName } from '@darklens/training';
+import { withBackendOption } from '../options.js';
+import { exportCheckpoint, findCheckpoints, MODEL_NAMES, ONNX_IR_VERSION, ONNX_OPSET, type BackendName } from '@darklens/training';
 
 interface ExportCommandOptions {
   checkpoint: string;
   out?: string;
   fp16?: boolean;
   residual?: boolean;
-  backend?: string;
+  backend?: BackendName;
 }
 
 export function exportCommand(): Command {
@@ -17,13 +17,10 @@ export function exportCommand(): Command {
     .requiredOption('-c, --checkpoint <dir>', 'a checkpoint folder, or a parent folder with one per model (dcae/, vae/, aae/, rbm/)')
     .option('-o, --out <path>', '.onnx file (one model; default <checkpoint>/model.onnx) or folder (several; default: each checkpoint folder)')
     .option('--fp16', 'store the weights as float16 (half the size; the graph computes in float32)')
-    .option('--residual', 'add a third output, residual = input - reconstruction [N,1,H,W]')
-    .option('--backend <name>', `TensorFlow.js backend used to load the checkpoint: ${BACKEND_ORDER.join(', ')}`);
+    .option('--residual', 'add a third output, residual = input - reconstruction [N,1,H,W]');
+  withBackendOption(cmd, 'TensorFlow.js backend that loads the checkpoint');
   cmd.addHelpText('after', '\nExamples:\n  darklens export --checkpoint checkpoints/dcae --out dcae.onnx\n  darklens export --checkpoint checkpoints --out onnx/ --fp16\n');
   return cmd.action(async (o: ExportCommandOptions) => {
-    if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
-      throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
-    }
     const checkpoints = findCheckpoints(o.checkpoint, MODEL_NAMES);
     const single = checkpoints.length === 1 && checkpoints[0]!.dir === o.checkpoint;
     const file = o.fp16 === true ? 'model.fp16.onnx' : 'model.onnx';
@@ -35,7 +32,7 @@ export function exportCommand(): Command {
         outPath,
         ...(o.fp16 === true ? { fp16: true } : {}),
         ...(o.residual === true ? { residual: true } : {}),
-        ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+        ...(o.backend !== undefined ? { backend: o.backend } : {}),
         log: (m) => {
           if (!logged) process.stderr.write(`${m}\n`);
           logged = true;

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { withBackendOption } from '../options.js';
 import { DarklensError, REGISTRY_FILE, resolveVersion } from '@darklens/core';
-import { BACKEND_ORDER, promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
+import { promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
 
 const DEFAULT_REGISTRY = 'models';
 const f3 = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '-');
@@ -53,13 +54,10 @@ export function modelsCommand(): Command {
       .option('--report <dir>', 'its darklens evaluate --report folder (metrics and pictures for the card)')
       .option('--new-version <name>', 'name of the new version (default: the next of v1, v2, ...)')
       .option('--default', 'make it the default version (a model\'s first version always is)')
-      .option('--fp16', 'store the ONNX weights as float16')
-      .option('--backend <name>', `TensorFlow.js backend used to load the checkpoint: ${BACKEND_ORDER.join(', ')}`),
+      .option('--fp16', 'store the ONNX weights as float16'),
   );
-  add.action(async (o: { registry: string; checkpoint: string; report?: string; newVersion?: string; default?: boolean; fp16?: boolean; backend?: string }) => {
-    if (o.backend !== undefined && !(BACKEND_ORDER as readonly string[]).includes(o.backend)) {
-      throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
-    }
+  withBackendOption(add, 'TensorFlow.js backend that loads the checkpoint');
+  add.action(async (o: { registry: string; checkpoint: string; report?: string; newVersion?: string; default?: boolean; fp16?: boolean; backend?: BackendName }) => {
     const r = await publishCheckpoint({
       root: o.registry,
       checkpointDir: o.checkpoint,
@@ -68,7 +66,7 @@ export function modelsCommand(): Command {
       ...(o.newVersion !== undefined ? { version: o.newVersion } : {}),
       ...(o.default === true ? { makeDefault: true } : {}),
       ...(o.fp16 === true ? { fp16: true } : {}),
-      ...(o.backend !== undefined ? { backend: o.backend as BackendName } : {}),
+      ...(o.backend !== undefined ? { backend: o.backend } : {}),
       log: () => undefined,
     });
     const reg = await readRegistry(o.registry);

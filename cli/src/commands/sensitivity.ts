@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { DarklensError } from '@darklens/core';
-import { BACKEND_ORDER, DEFAULT_F_SUBS, defaultThreads, findCheckpoints, MODEL_NAMES, PRESET_NAMES, resolveSpec, sensitivity, type BackendName } from '@darklens/training';
-import { int, num } from '../options.js';
+import { DEFAULT_F_SUBS, defaultThreads, findCheckpoints, MODEL_NAMES, PRESET_NAMES, resolveSpec, sensitivity, type BackendName } from '@darklens/training';
+import { int, num, withBackendOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 import { runSignal } from '../context.js';
 
@@ -13,7 +12,7 @@ interface SensitivityOptions {
   seed: number;
   out: string;
   threads: number;
-  backend?: string;
+  backend?: BackendName;
   quiet?: boolean;
 }
 
@@ -32,17 +31,13 @@ export function sensitivityCommand(): Command {
     .option('-s, --seed <n>', 'seed of the test sets', int('seed', 0, 0xffffffff), 0)
     .option('-o, --out <dir>', 'output folder (data/, sensitivity.json, sensitivity.md, sensitivity.png)', 'reports/sensitivity')
     .option('-j, --threads <n>', 'simulation worker threads (0 = the calling thread)', int('threads', 0, 256), defaultThreads())
-    .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
     .option('-q, --quiet', 'no progress bars');
+  withBackendOption(cmd);
   cmd.addHelpText('after', '\nExample:\n  darklens sensitivity --checkpoints checkpoints --preset model-a --f-sub 0.02,0.05,0.1,0.25 --out reports/sensitivity\n');
   return cmd.action(async (o: SensitivityOptions) => {
     const checkpoints = findCheckpoints(o.checkpoints, MODEL_NAMES);
     const fSubs = fSubList(o.fSub);
-    let backend: BackendName | undefined;
-    if (o.backend !== undefined) {
-      if (!(BACKEND_ORDER as readonly string[]).includes(o.backend)) throw new DarklensError('invalid_argument', `unknown backend '${o.backend}'; accepted: ${BACKEND_ORDER.join(', ')}`);
-      backend = o.backend as BackendName;
-    }
+    const backend = o.backend;
     let bar: ProgressBar | undefined;
     let stage = '';
     let shown = 0;

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { DarklensError } from '@darklens/core';
-import { AAE_LAMBDA, BACKEND_ORDER, MODEL_NAMES, SCHEDULES, train, MODEL_DEFAULTS, TRAIN_DEFAULTS, type BackendName, type ModelName, type OptimizerName, type ScheduleName, type TrainResult } from '@darklens/training';
+import { AAE_LAMBDA, MODEL_NAMES, SCHEDULES, train, MODEL_DEFAULTS, TRAIN_DEFAULTS, type BackendName, type ModelName, type OptimizerName, type ScheduleName, type TrainResult } from '@darklens/training';
 import { ProgressBar } from '../progress.js';
-import { int, num } from '../options.js';
+import { choice, int, num, withBackendOption } from '../options.js';
 import { runSignal } from '../context.js';
 import { runModelJobs } from './train-jobs.js';
 
@@ -12,8 +12,8 @@ interface TrainCommandOptions {
   epochs?: number;
   batchSize: number;
   lr?: number;
-  optimizer: string;
-  schedule: string;
+  optimizer: OptimizerName;
+  schedule: ScheduleName;
   weightDecay: number;
   adversarialWeight?: number;
   seed: number;
@@ -21,19 +21,11 @@ interface TrainCommandOptions {
   resume?: boolean;
   pretrain?: string;
   patience?: number;
-  backend?: string;
+  backend?: BackendName;
   valFraction: number;
   maxImages?: number;
   jobs: number;
   quiet?: boolean;
-}
-
-function oneOf<T extends string>(name: string, accepted: readonly T[], v: string | undefined): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(accepted as readonly string[]).includes(v)) {
-    throw new DarklensError('invalid_argument', `unknown ${name} '${v}'; accepted: ${accepted.join(', ')}`);
-  }
-  return v as T;
 }
 
 const fmt = (x: number): string => x.toPrecision(4);
@@ -44,7 +36,7 @@ const perModel = (k: 'epochs' | 'learningRate'): string => MODEL_NAMES.map((m) =
 function modelList(v: string): ModelName[] {
   if (v === 'all') return [...MODEL_NAMES];
   const names = v.split(',').map((s) => s.trim());
-  for (const n of names) oneOf<ModelName>('model', MODEL_NAMES, n);
+  for (const n of names) choice<ModelName>('model', MODEL_NAMES)(n);
   return MODEL_NAMES.filter((m) => names.includes(m));
 }
 
@@ -56,8 +48,8 @@ export function trainCommand(): Command {
     .option('-e, --epochs <n>', `number of epochs (the total, also when resuming; default per model: ${perModel('epochs')})`, int('epochs', 1, 1_000_000))
     .option('-b, --batch-size <n>', 'images per batch', int('batch size', 1, 65536), TRAIN_DEFAULTS.batchSize)
     .option('--lr <rate>', `peak learning rate (one-cycle) or the constant one (default per model: ${perModel('learningRate')})`, num('learning rate'))
-    .option('--optimizer <name>', 'adam or sgd', TRAIN_DEFAULTS.optimizer)
-    .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, TRAIN_DEFAULTS.schedule)
+    .option('--optimizer <name>', 'adam or sgd', choice<OptimizerName>('optimizer', ['adam', 'sgd']), TRAIN_DEFAULTS.optimizer)
+    .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(', ')}`, choice<ScheduleName>('schedule', SCHEDULES), TRAIN_DEFAULTS.schedule)
     .option('--weight-decay <w>', 'L2 weight decay added to the gradients (0 disables)', num('weight decay'), TRAIN_DEFAULTS.weightDecay)
     .option('--adversarial-weight <w>', `aae: weight of the adversarial term against the reconstruction MSE (default ${AAE_LAMBDA})`, num('adversarial weight'))
     .option('-s, --seed <n>', 'seed of the weights, split and batch order (same seed, data and backend give the same history)', int('seed', 0, 0xffffffff), TRAIN_DEFAULTS.seed)
@@ -65,20 +57,19 @@ export function trainCommand(): Command {
     .option('--resume', 'continue the run saved in --out at its next epoch (weights and optimizer state)')
     .option('--pretrain <dir>', 'start from the best weights of this checkpoint folder (new optimizer); with several models, the parent of one folder per model')
     .option('--patience <n>', 'stop after this many epochs without a better validation loss', int('patience', 1, 1_000_000))
-    .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_ORDER.join(', ')} (default: the first that works)`)
     .option('--val-fraction <f>', 'fraction of the images kept for validation', num('validation fraction'), TRAIN_DEFAULTS.validationFraction)
     .option('--max-images <n>', 'use only the first N images', int('max images', 2, 100_000_000))
     .option('-j, --jobs <n>', 'with several models: train this many at once, one process each (wasm uses one core per process)', int('jobs', 1, 64), 1)
     .option('-q, --quiet', 'no progress bars (one line per epoch)');
+  withBackendOption(cmd);
   cmd.addHelpText(
     'after',
     '\nEach checkpoint folder holds the best and last weights, training.json and loss.png (loss curves).\n\nExamples:\n  darklens train --data data/model-a/no_sub_train.npy --model all\n  darklens train --data data/train/no_sub.npy --model vae --epochs 30 --patience 5 --out checkpoints/vae\n',
   );
   return cmd.action(async (o: TrainCommandOptions) => {
     const models = modelList(o.model);
-    const optimizer = oneOf<OptimizerName>('optimizer', ['adam', 'sgd'], o.optimizer)!;
-    const schedule = oneOf<ScheduleName>('schedule', SCHEDULES, o.schedule)!;
-    const backend = oneOf<BackendName>('backend', BACKEND_ORDER, o.backend);
+    const { optimizer, schedule } = o;
+    const backend = o.backend;
     const outOf = (model: ModelName): string => (models.length === 1 ? (o.out ?? `checkpoints/${model}`) : `${o.out ?? 'checkpoints'}/${model}`);
     if (o.jobs > 1 && models.length > 1) {
       const codes = await runModelJobs(

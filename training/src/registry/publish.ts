@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DarklensError, parseCalibration } from '@darklens/core';
 import { selectBackend, type BackendName } from '../backend/select.js';
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUTS } from '../export/export.js';
+import { comparisonRow } from '../report/compare.js';
 import type { EvaluationReport } from '../report/report.js';
 import { readSimulationManifest } from '../simulate/output.js';
 import { loadModelFrom, TRAINING_FILE } from '../train/checkpoint.js';
@@ -65,6 +66,12 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
   const options = (training.options ?? {}) as Record<string, unknown>;
   const manifest = typeof data.path === 'string' ? readSimulationManifest(data.path) : null;
   const onnxFile = o.fp16 === true ? 'model.fp16.onnx' : 'model.onnx';
+  // The report summed up as a row of the comparison table (without the name), plus the test-set sizes.
+  let summary: Record<string, unknown> = {};
+  if (report !== null) {
+    const { model: _model, ...row } = comparisonRow(model, report);
+    summary = { ...row, counts: report.counts };
+  }
   const entry = {
     input: calibration.input,
     training: {
@@ -85,19 +92,7 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
       registeredAtCommit: o.commit ?? null,
       trainedAt: training.savedAt ?? null,
     },
-    metrics:
-      report?.metrics !== null && report?.metrics !== undefined
-        ? {
-            aucPooled: report.metrics.aucPooled,
-            aucSpherical: report.metrics.aucSpherical,
-            aucVortex: report.metrics.aucVortex,
-            aupr: report.metrics.aupr,
-            tprAt1: report.metrics.tprAt1.tpr,
-            tprAt5: report.metrics.tprAt5.tpr,
-            w1NoSub: report.classes.no_sub?.w1 ?? null,
-            counts: report.counts,
-          }
-        : {},
+    metrics: summary,
     onnx: { file: onnxFile, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, outputs: [ONNX_OUTPUTS.reconstruction, ONNX_OUTPUTS.score] },
   };
   const files: Record<string, string | Uint8Array> = { [onnxFile]: onnx, 'calibration.json': calibrationPath };

@@ -7,9 +7,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DarklensError } from '@darklens/core';
-import { readSimulationManifest } from '../simulate/output.js';
 import { rocPlot, type RocPlotCurve } from './plots.js';
-import { computeMetrics, REFERENCE_RESULTS, rocCurves, type EvaluationReport } from './report.js';
+import { computeMetrics, referenceAucs, rocCurves, type EvaluationReport } from './report.js';
 
 export interface ComparisonRow {
   model: string;
@@ -38,18 +37,13 @@ export interface Comparison {
   files: { json: string; markdown: string; roc: string | null };
 }
 
-/** The preset recorded in the simulator's manifest beside a `.npy`, or null. */
-export function presetOf(npyPath: string): string | null {
-  return readSimulationManifest(npyPath)?.preset ?? null;
-}
-
 function referenceAuc(model: string, preset: string | null): number | null {
-  const table = preset === 'model-a' ? REFERENCE_RESULTS.aucModelA : preset === 'model-b' ? REFERENCE_RESULTS.aucModelB : undefined;
-  const key = model.toUpperCase() as keyof typeof REFERENCE_RESULTS.aucModelA;
-  return table !== undefined && key in table ? table[key] : null;
+  const ref = referenceAucs(preset);
+  const key = model.toUpperCase();
+  return ref !== null && key in ref.auc ? ref.auc[key as keyof typeof ref.auc] : null;
 }
 
-export function comparisonRow(name: string, r: EvaluationReport, preset: string | null): ComparisonRow {
+export function comparisonRow(name: string, r: EvaluationReport): ComparisonRow {
   const m = r.metrics;
   const epoch = r.training?.epoch;
   return {
@@ -64,7 +58,7 @@ export function comparisonRow(name: string, r: EvaluationReport, preset: string 
     w1Spherical: r.classes.spherical?.w1 ?? null,
     w1Vortex: r.classes.vortex?.w1 ?? null,
     epochs: typeof epoch === 'number' ? epoch : null,
-    referenceAuc: referenceAuc(name, preset),
+    referenceAuc: referenceAuc(name, r.preset),
   };
 }
 
@@ -84,7 +78,7 @@ export function comparisonMarkdown(c: Comparison): string {
       `| ${r.model} | ${r.epochs ?? '-'} | ${f3(r.aucPooled)} | ${f3(r.aucSpherical)} | ${f3(r.aucVortex)} | ${f3(r.aupr)} | ${f3(r.tprAt1)} | ${f3(r.tprAt5)} | ${f3(r.w1NoSub)} | ${f3(r.w1Spherical)} | ${f3(r.w1Vortex)} | ${f3(r.referenceAuc)} |`,
     );
   }
-  const which = c.preset === 'model-b' ? 'Model B' : c.preset === 'model-a' ? 'Model A' : null;
+  const which = referenceAucs(c.preset)?.label ?? null;
   lines.push(
     '',
     which === null
@@ -95,9 +89,10 @@ export function comparisonMarkdown(c: Comparison): string {
   return lines.join('\n') + '\n';
 }
 
-/** Writes comparison.json, comparison.md and roc.png (pooled ROC per model) to outDir. */
-export async function writeComparison(models: { name: string; report: EvaluationReport }[], outDir: string, preset: string | null): Promise<Comparison> {
+/** Writes comparison.json, comparison.md and roc.png (pooled ROC per model) to outDir; the preset is the reports' (same test sets). */
+export async function writeComparison(models: { name: string; report: EvaluationReport }[], outDir: string): Promise<Comparison> {
   if (models.length === 0) throw new DarklensError('invalid_argument', 'writeComparison: no reports');
+  const preset = models[0]!.report.preset;
   const curves: RocPlotCurve[] = [];
   for (const { name, report } of models) {
     const scores = Object.fromEntries(Object.entries(report.scores).map(([k, v]) => [k, Float32Array.from(v)]));
@@ -112,7 +107,7 @@ export async function writeComparison(models: { name: string; report: Evaluation
     format: 1,
     date: new Date().toISOString(),
     preset,
-    rows: models.map((m) => comparisonRow(m.name, m.report, preset)),
+    rows: models.map((m) => comparisonRow(m.name, m.report)),
     files,
   };
   if (files.roc !== null) await writeFile(files.roc, rocPlot(curves, `Pooled ROC by model${preset !== null ? ` (${preset})` : ''}`));

@@ -79,6 +79,16 @@ export const REFERENCE_RESULTS = {
   w1NoSubModelA: { DCAE: 0.266, VAE: 0.225, RBM: 1.271, AAE: 0.221 },
 } as const;
 
+/**
+ * The reference's published pooled AUCs for test sets of `preset`: Model A's for model-a, Model B's
+ * for model-b, null for other presets (the reference published no others).
+ */
+export function referenceAucs(preset: string | null): { label: 'Model A' | 'Model B'; auc: Readonly<Record<'AAE' | 'VAE' | 'DCAE' | 'RBM', number>> } | null {
+  if (preset === 'model-a') return { label: 'Model A', auc: REFERENCE_RESULTS.aucModelA };
+  if (preset === 'model-b') return { label: 'Model B', auc: REFERENCE_RESULTS.aucModelB };
+  return null;
+}
+
 export interface EvaluationReport {
   tool: 'darklens evaluate --report';
   format: 1;
@@ -213,16 +223,18 @@ export function reportMarkdown(r: EvaluationReport): string {
   lines.push('');
   lines.push('## Metrics', '');
   const ref = REFERENCE_RESULTS;
-  const isB = r.preset === 'model-b';
+  // Unknown presets are shown against Model A, the reference's main benchmark.
+  const refAuc = referenceAucs(r.preset) ?? referenceAucs('model-a')!;
+  const isB = refAuc.label === 'Model B';
   lines.push(
-    `Reference columns: the reference's published ${isB ? 'Model B' : 'Model A'} numbers: 150x150 images, 500 epochs on a GPU (not the same data, size or training length as this run)${r.preset !== null && r.preset !== 'model-a' && !isB ? `; this run's preset is ${r.preset}` : ''}.`,
+    `Reference columns: the reference's published ${refAuc.label} numbers: 150x150 images, 500 epochs on a GPU (not the same data, size or training length as this run)${r.preset !== null && referenceAucs(r.preset) === null ? `; this run's preset is ${r.preset}` : ''}.`,
     '',
   );
   lines.push(`| metric | this run (${model}) | reference AAE | reference VAE | reference DCAE | reference RBM |`);
   lines.push('|---|---|---|---|---|---|');
   const m = r.metrics;
   const r3 = (v: number): string => v.toFixed(3);
-  const a = isB ? ref.aucModelB : ref.aucModelA;
+  const a = refAuc.auc;
   const w = ref.w1NoSubModelA;
   lines.push(`| ROC AUC, pooled (spherical + vortex vs no_sub) | ${fmt(m?.aucPooled)} | ${r3(a.AAE)} | ${r3(a.VAE)} | ${r3(a.DCAE)} | ${r3(a.RBM)} |`);
   lines.push(`| ROC AUC, spherical vs no_sub | ${fmt(m?.aucSpherical)} | - | - | - | - |`);
