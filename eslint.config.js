@@ -18,6 +18,15 @@ export default tseslint.config(
     },
   },
   {
+    // The app runs on Node, Lambda and Workers alike: Web-standard APIs only.
+    files: ['functions/src/app/**/*.ts'],
+    ignores: ['functions/src/app/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'the app must stay runtime-agnostic; Node APIs belong in functions/src/node' }] }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'runtime-agnostic app: take settings from the adapter' }, { name: 'Buffer', message: 'use Uint8Array' }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

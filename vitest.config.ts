@@ -9,10 +9,12 @@ export default defineConfig({
     alias: {
       '@darklens/core': src('./core/src/index.ts'),
       '@darklens/training': src('./training/src/index.ts'),
+      '@darklens/functions/node': src('./functions/src/node/index.ts'),
+      '@darklens/functions': src('./functions/src/app/index.ts'),
     },
   },
   test: {
-    include: ['core/src/**/*.test.ts', 'training/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['core/src/**/*.test.ts', 'training/src/**/*.test.ts', 'functions/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/browser/**', '**/node_modules/**', '**/dist/**'],
     pool: 'forks',
     testTimeout: 60_000,

@@ -13,6 +13,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { sensitivityCommand } from './commands/sensitivity.js';
 import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
+import { serveCommand } from './commands/serve.js';
 
 export const VERSION = '0.1.0';
 
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), exportCommand(), modelsCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), exportCommand(), modelsCommand(), serveCommand()]) {
     program.addCommand(withDarklensErrors(cmd));
   }
   return program;

@@ -15,7 +15,10 @@ export type ErrorCode =
   | 'not_found' // a named HDU, file or item that does not exist
   | 'invalid_argument' // a bad option or parameter value
   | 'diverged' // training produced a non-finite loss
-  | 'integrity_mismatch'; // a file whose size or sha256 differs from its registry entry
+  | 'integrity_mismatch' // a file whose size or sha256 differs from its registry entry
+  | 'unauthorized' // a service route that needs an API key got none or a wrong one
+  | 'unavailable' // the service cannot answer now (no models loaded, shutting down)
+  | 'internal'; // a bug: never caused by the input; the service logs it and hides the details
 
 export class DarklensError extends Error {
   override readonly name = 'DarklensError';

@@ -138,6 +138,23 @@ function gunzipBounded(bytes: Uint8Array, maxBytes: number): Uint8Array {
   return out;
 }
 
+/**
+ * Gunzips `bytes` (one or more gzip members), refusing ('too_large') output beyond `maxBytes`
+ * while streaming; CRC-32 and size trailers are verified. Exported for archives such as .tar.gz
+ * batches; decodeCutout/decodeStack already unpack gzip-compressed cutouts themselves.
+ */
+export function gunzip(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  // A NaN limit would disable the bound (total > NaN is never true).
+  if (!(typeof maxBytes === 'number' && maxBytes > 0)) {
+    throw new DarklensError('invalid_argument', `gunzip: maxBytes is ${String(maxBytes)}; accepted: a positive number of bytes`);
+  }
+  // decodeAny sniffs before gunzipping; here the magic is checked so other bytes get a clear error.
+  if (bytes.length >= 2 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+    throw new DarklensError('unsupported_format', `not a gzip file (it starts with ${hex(bytes)}); ${GZIP_ACCEPTED}`);
+  }
+  return gunzipBounded(bytes, maxBytes);
+}
+
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
 }

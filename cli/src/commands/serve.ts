@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { CONFIG_ENV, configFromEnv, type ServiceConfig } from '@darklens/functions';
+import { DEFAULT_PORT, startServer } from '@darklens/functions/node';
+import { runSignal } from '../context.js';
+import { int } from '../options.js';
+
+/** The registry and the web page shipped in this repository. */
+export const SHIPPED_MODELS = fileURLToPath(new URL('../../../models', import.meta.url));
+export const SHIPPED_WEB = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  models: string;
+  web?: string;
+  model?: string;
+  threads: number;
+  apiKey?: string[];
+  adminKey?: string;
+  cors?: string;
+  maxBodyMb?: number;
+  maxBatchMb?: number;
+  maxBatchItems?: number;
+  maxSide?: number;
+  watch: boolean;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Flags over the DARKLENS_* environment over the defaults. */
+function configFrom(o: ServeOptions): ServiceConfig {
+  const config = configFromEnv(process.env);
+  if (o.apiKey !== undefined) config.apiKeys = o.apiKey;
+  if (o.adminKey !== undefined) config.adminKey = o.adminKey;
+  if (o.cors !== undefined) config.corsOrigins = o.cors.split(',').map((s) => s.trim()).filter(Boolean);
+  const mb = 2 ** 20;
+  if (o.maxBodyMb !== undefined) config.limits.maxBodyBytes = o.maxBodyMb * mb;
+  if (o.maxBatchMb !== undefined) config.limits.maxBatchBodyBytes = o.maxBatchMb * mb;
+  if (o.maxBatchItems !== undefined) config.limits.maxBatchItems = o.maxBatchItems;
+  if (o.maxSide !== undefined) config.limits.maxSide = o.maxSide;
+  return config;
+}
+
+export function serveCommand(): Command {
+  const env = Object.entries(CONFIG_ENV).map(([k, v]) => `  ${k.padEnd(26)} ${v}`).join('\n');
+  return new Command('serve')
+    .description('serve the scoring API (and the web page when built) with the registry\'s models; Ctrl-C drains and stops')
+    .option('-p, --port <n>', 'port (env PORT)', int('port', 0, 65535), Number(process.env.PORT ?? DEFAULT_PORT))
+    .option('--host <address>', 'interface to listen on (0.0.0.0 for every one)', '127.0.0.1')
+    .option('--models <dir>', 'registry folder (env DARKLENS_MODELS_DIR; default: the shipped models)', process.env.DARKLENS_MODELS_DIR ?? SHIPPED_MODELS)
+    .option('--web <dir>', 'built web page to serve at / (default: web/dist when built)')
+    .option('--model <names>', 'serve only these models, comma-separated (default: all)')
+    .option('--threads <n>', 'onnxruntime threads per inference', int('threads', 1, 64), 1)
+    .option('--api-key <key>', 'require this bearer key on scoring routes (repeatable; env DARKLENS_API_KEYS)', collect)
+    .option('--admin-key <key>', 'enable POST /admin/reload behind this key (env DARKLENS_ADMIN_KEY)')
+    .option('--cors <origins>', 'allowed CORS origins, comma-separated, or * (env DARKLENS_CORS_ORIGINS)')
+    .option('--max-body-mb <n>', 'largest single-cutout body in MiB', int('max body', 1, 4096))
+    .option('--max-batch-mb <n>', 'largest batch body in MiB', int('max batch body', 1, 65536))
+    .option('--max-batch-items <n>', 'most cutouts per batch', int('max batch items', 1, 10_000_000))
+    .option('--max-side <n>', 'largest cutout side in pixels', int('max side', 8, 65536))
+    .option('--no-watch', 'do not reload when registry.json changes')
+    .option('-q, --quiet', 'no request logs (errors are still logged)')
+    .addHelpText('after', `\nEnvironment:\n${env}\n\nLogs are JSON lines on stdout. API docs: http://localhost:${DEFAULT_PORT}/docs`)
+    .action(async (o: ServeOptions) => {
+      const web = o.web ?? (existsSync(SHIPPED_WEB) ? SHIPPED_WEB : undefined);
+      const server = await startServer({
+        modelsDir: o.models,
+        port: o.port,
+        host: o.host,
+        config: configFrom(o),
+        watch: o.watch,
+        threads: o.threads,
+        ...(web === undefined ? {} : { webDir: web }),
+        ...(o.model === undefined ? {} : { models: o.model.split(',').map((s) => s.trim()).filter(Boolean) }),
+        log: (r) => {
+          if (o.quiet && r.msg === 'request' && r.level !== 'error') return;
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+        },
+      });
+      process.stderr.write(`darklens: serving on ${server.url.replace('127.0.0.1', 'localhost')} (API docs at /docs); Ctrl-C stops\n`);
+      await new Promise<void>((resolve) => runSignal.addEventListener('abort', () => resolve(), { once: true }));
+      await server.close();
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * DarklensError codes to HTTP statuses, and the one JSON error shape of the /v1 API:
+ * `{ "error": { "code": "...", "message": "..." } }`. Anything that is not a DarklensError is a bug:
+ * it is logged with its stack by the caller and answered as a bare 500 without details.
+ */
+import { DarklensError, isDarklensError, type ErrorCode } from '@darklens/core';
+
+const STATUS: Record<ErrorCode, number> = {
+  truncated: 422,
+  bad_magic: 422,
+  bad_header: 422,
+  bad_shape: 422,
+  unsupported_format: 415,
+  unsupported_dtype: 415,
+  unsupported_layout: 415,
+  too_large: 413,
+  not_found: 404,
+  invalid_argument: 400,
+  unauthorized: 401,
+  unavailable: 503,
+  integrity_mismatch: 503,
+  diverged: 500,
+  internal: 500,
+};
+
+export type HttpStatus = 400 | 401 | 404 | 413 | 415 | 422 | 500 | 503;
+
+export function statusOf(code: ErrorCode): HttpStatus {
+  return STATUS[code] as HttpStatus;
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** The error a caller sees: DarklensErrors as they are, anything else as an opaque internal error. */
+export function publicError(e: unknown, requestId?: string): DarklensError {
+  if (isDarklensError(e) && e.code !== 'internal') return e;
+  const ref = requestId === undefined ? '' : ` (request ${requestId})`;
+  return new DarklensError('internal', `internal error${ref}; the server log has the details`);
+}
+
+export function errorBody(e: DarklensError): ErrorBody {
+  return { error: { code: e.code, message: e.message } };
+}

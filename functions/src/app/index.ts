@@ -1,0 +1,10 @@
+export * from './app.js';
+export * from './config.js';
+export * from './engine.js';
+export * from './http-errors.js';
+export * from './model-source.js';
+export * from './model-store.js';
+export * from './scoring.js';
+export * from './schemas.js';
+export type { LogRecord, LogSink } from './middleware/logger.js';
+export { Metrics } from './middleware/metrics.js';

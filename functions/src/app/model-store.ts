@@ -1,0 +1,243 @@
+/**
+ * The registry's models, loaded and swapped atomically. A request takes the current ModelSet once
+ * (`store.use`) and scores every model against that same set, so a reload in the middle of a request
+ * can never mix versions; the replaced set's sessions are released only when its last request ends.
+ */
+import {
+  Calibrator,
+  DarklensError,
+  parseRegistry,
+  quantileThreshold,
+  resolveVersion,
+  verifyFile,
+  REGISTRY_FILE,
+  type CalibrationInput,
+  type Registry,
+  type RegistryVersion,
+} from '@darklens/core';
+import type { InferenceEngine, ModelSession } from './engine.js';
+import type { ModelSource } from './model-source.js';
+
+/** Outputs every darklens ONNX model has (see training's export). */
+export const REQUIRED_OUTPUTS = ['reconstruction', 'score'] as const;
+export const INPUT_NAME = 'input';
+
+export class LoadedModel {
+  private readonly fprThresholds = new Map<number, number>();
+
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly entry: RegistryVersion,
+    readonly calibrator: Calibrator,
+    readonly session: ModelSession,
+  ) {}
+
+  get input(): CalibrationInput {
+    return this.entry.input;
+  }
+
+  /** Threshold at false-positive rate `fpr` on the calibration scores, by the calibration's own quantile rule. */
+  thresholdForFpr(fpr: number): number {
+    let t = this.fprThresholds.get(fpr);
+    if (t === undefined) {
+      const rule = this.calibrator.file.thresholds.items.find((i) => i.method === 'quantile')?.rule ?? 'empirical';
+      t = quantileThreshold(this.calibrator.reference.sorted, fpr, rule);
+      if (this.fprThresholds.size < 1000) this.fprThresholds.set(fpr, t);
+    }
+    return t;
+  }
+}
+
+async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version?: string): Promise<LoadedModel> {
+  const { version: v, entry } = resolveVersion(registry, name, version);
+  const read = async (file: string): Promise<Uint8Array> => {
+    const expected = entry.files[file];
+    if (expected === undefined) throw new DarklensError('integrity_mismatch', `model ${name} ${v}: ${file} is not listed in the registry`);
+    const path = `${name}/${v}/${file}`;
+    const bytes = await source.read(path);
+    await verifyFile(bytes, expected, `${source.location}/${path}`);
+    return bytes;
+  };
+  const [onnx, calibration] = await Promise.all([read(entry.onnx.file), read('calibration.json')]);
+  const calibrator = Calibrator.fromJSON(new TextDecoder().decode(calibration));
+  const ci = calibrator.file.input;
+  if (ci.width !== entry.input.width || ci.height !== entry.input.height) {
+    throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration is for ${ci.width}x${ci.height} inputs, the registry says ${entry.input.width}x${entry.input.height}`);
+  }
+  const session = await engine.createSession(onnx);
+  const missing = REQUIRED_OUTPUTS.filter((o) => !session.outputNames.includes(o));
+  if (missing.length > 0 || !session.inputNames.includes(INPUT_NAME)) {
+    await session.release();
+    throw new DarklensError('integrity_mismatch', `model ${name} ${v}: the ONNX graph needs input "${INPUT_NAME}" and outputs ${REQUIRED_OUTPUTS.join(', ')}`);
+  }
+  return new LoadedModel(name, v, entry, calibrator, session);
+}
+
+/** One consistent snapshot of the registry and its default models. */
+export class ModelSet {
+  private readonly others = new Map<string, Promise<LoadedModel>>();
+  private users = 0;
+  private retired = false;
+
+  constructor(
+    readonly generation: number,
+    readonly registry: Registry,
+    /** Default version of every served model, by name, in registry order. */
+    readonly models: ReadonlyMap<string, LoadedModel>,
+    readonly loadedAt: string,
+    private readonly source: ModelSource,
+    private readonly engine: InferenceEngine,
+  ) {}
+
+  get names(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /** A served model at its default version, or 404. */
+  model(name: string): LoadedModel {
+    const m = this.models.get(name);
+    if (m === undefined) throw new DarklensError('not_found', `model "${name}" is not served; served: ${this.names.join(', ') || 'none'}`);
+    return m;
+  }
+
+  /** A model at any registered version; versions other than the default are loaded on first use. */
+  async version(name: string, version?: string): Promise<LoadedModel> {
+    const def = this.model(name);
+    if (version === undefined || version === def.version) return def;
+    resolveVersion(this.registry, name, version); // 404 before any loading
+    let p = this.others.get(`${name}/${version}`);
+    if (p === undefined) {
+      p = loadVersion(this.source, this.engine, this.registry, name, version);
+      this.others.set(`${name}/${version}`, p);
+      p.catch(() => this.others.delete(`${name}/${version}`));
+    }
+    return p;
+  }
+
+  /** Versions of `name` loaded now (the default and any loaded on demand). */
+  loadedVersions(name: string): string[] {
+    const out = [this.model(name).version];
+    for (const key of this.others.keys()) if (key.startsWith(`${name}/`)) out.push(key.slice(name.length + 1));
+    return out;
+  }
+
+  acquire(): void {
+    this.users++;
+  }
+
+  release(): void {
+    this.users--;
+    if (this.retired && this.users === 0) void this.dispose();
+  }
+
+  /** No new requests get this set; its sessions go when its last request ends. */
+  retire(): void {
+    this.retired = true;
+    if (this.users === 0) void this.dispose();
+  }
+
+  private async dispose(): Promise<void> {
+    const sessions = [...this.models.values()].map((m) => m.session);
+    for (const p of this.others.values()) {
+      try {
+        sessions.push((await p).session);
+      } catch {
+        // a version that failed to load has nothing to release
+      }
+    }
+    await Promise.all(sessions.map((s) => s.release().catch(() => undefined)));
+  }
+}
+
+export interface ModelStoreOptions {
+  /** Serve only these models (default: every model of the registry). */
+  models?: string[];
+}
+
+export class ModelStore {
+  private set: ModelSet | undefined;
+  private pending: Promise<ModelSet> = Promise.resolve(undefined as unknown as ModelSet);
+  private generation = 0;
+  /** Why the last load failed, while the previous set (if any) keeps serving. */
+  lastError: string | undefined;
+
+  constructor(
+    readonly source: ModelSource,
+    readonly engine: InferenceEngine,
+    private readonly options: ModelStoreOptions = {},
+  ) {}
+
+  get ready(): boolean {
+    return this.set !== undefined;
+  }
+
+  /** The set new requests get; 503 before the first load. */
+  current(): ModelSet {
+    if (this.set === undefined) {
+      throw new DarklensError('unavailable', `no models are loaded${this.lastError ? `: ${this.lastError}` : ' yet'}`);
+    }
+    return this.set;
+  }
+
+  /** Runs `fn` on the current set, holding it so a reload cannot release it underneath. */
+  async use<T>(fn: (set: ModelSet) => Promise<T> | T): Promise<T> {
+    const set = this.current();
+    set.acquire();
+    try {
+      return await fn(set);
+    } finally {
+      set.release();
+    }
+  }
+
+  /**
+   * Loads the registry into a new set and swaps it in only when every model loaded and verified;
+   * on failure the old set keeps serving and the error is thrown (and kept in lastError).
+   * Concurrent reloads run one after another.
+   */
+  reload(): Promise<ModelSet> {
+    const next = this.pending.catch(() => undefined).then(() => this.loadAndSwap());
+    this.pending = next;
+    return next;
+  }
+
+  private async loadAndSwap(): Promise<ModelSet> {
+    try {
+      const text = new TextDecoder().decode(await this.source.read(REGISTRY_FILE));
+      const registry = parseRegistry(text);
+      let names = Object.keys(registry.models);
+      if (this.options.models !== undefined) {
+        for (const n of this.options.models) resolveVersion(registry, n);
+        names = this.options.models;
+      }
+      if (names.length === 0) throw new DarklensError('not_found', `registry ${this.source.location}/${REGISTRY_FILE} lists no models`);
+      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n)));
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed !== undefined) {
+        await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.session.release()] : [])));
+        throw failed.reason;
+      }
+      const models = new Map(settled.map((s) => {
+        const m = (s as PromiseFulfilledResult<LoadedModel>).value;
+        return [m.name, m] as const;
+      }));
+      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine);
+      const old = this.set;
+      this.set = set;
+      this.lastError = undefined;
+      old?.retire();
+      return set;
+    } catch (e) {
+      this.lastError = e instanceof Error ? e.message : String(e);
+      throw e;
+    }
+  }
+
+  /** Stops serving: the current set is retired (released when its last request ends). */
+  close(): void {
+    this.set?.retire();
+    this.set = undefined;
+    this.lastError = 'the service is shutting down';
+  }
+}

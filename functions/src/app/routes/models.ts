@@ -1,0 +1,65 @@
+/** GET /v1/models and /v1/models/:name: what is served, with calibration summaries and histograms. */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { App, Deps } from '../context.js';
+import type { LoadedModel, ModelSet } from '../model-store.js';
+import { ErrorSchema, ModelDetailSchema, ModelListSchema, type ModelDetail, type ModelSummary } from '../schemas.js';
+
+export const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  tags: ['models'],
+  summary: 'The served models: version, input spec, thresholds, calibration histogram, metrics, provenance',
+  responses: { 200: { description: 'Served models', content: { 'application/json': { schema: ModelListSchema } } } },
+});
+
+export const detailRoute = createRoute({
+  method: 'get',
+  path: '/v1/models/{name}',
+  tags: ['models'],
+  summary: 'One model, with its sorted calibration scores so a client can move its threshold itself',
+  request: {
+    params: z.object({ name: z.string().openapi({ example: 'dcae' }) }),
+    query: z.object({ version: z.string().optional().openapi({ description: 'A registered version (default: the served one).', example: 'v1' }) }),
+  },
+  responses: {
+    200: { description: 'The model', content: { 'application/json': { schema: ModelDetailSchema } } },
+    404: { description: 'No such model or version', content: { 'application/json': { schema: ErrorSchema } } },
+  },
+});
+
+function summary(set: ModelSet, m: LoadedModel): ModelSummary {
+  const cal = m.calibrator.file;
+  return {
+    name: m.name,
+    version: m.version,
+    versions: Object.keys(set.registry.models[m.name]?.versions ?? {}),
+    input: m.input,
+    thresholds: {
+      default: cal.thresholds.default,
+      items: cal.thresholds.items.map((i) => ({ name: i.name, value: i.value, method: i.method, ...(i.fpr === undefined ? {} : { fpr: i.fpr }) })),
+    },
+    calibration: { set: cal.calibration.set, count: cal.calibration.count, min: m.calibrator.reference.min, max: m.calibrator.reference.max },
+    histogram: cal.histogram,
+    metrics: m.entry.metrics,
+    training: m.entry.training,
+    createdAt: m.entry.createdAt,
+  };
+}
+
+export function modelRoutes(app: App, deps: Deps): void {
+  app.openAPIRegistry.registerPath(listRoute);
+  app.openAPIRegistry.registerPath(detailRoute);
+
+  app.get('/v1/models', (c) => {
+    const set = deps.store.current();
+    return c.json({ generation: set.generation, loadedAt: set.loadedAt, models: [...set.models.values()].map((m) => summary(set, m)) });
+  });
+
+  app.get('/v1/models/:name', async (c) => {
+    const detail = await deps.store.use(async (set): Promise<ModelDetail> => {
+      const m = await set.version(c.req.param('name'), c.req.query('version'));
+      return { ...summary(set, m), scores: Array.from(m.calibrator.reference.sorted) };
+    });
+    return c.json(detail);
+  });
+}

@@ -1,0 +1,180 @@
+/**
+ * Open Inference Protocol v2 (KServe / Triton REST): health, server and model metadata, ready and
+ * infer, with the protocol's JSON shapes, so its existing clients work. Errors here use the protocol's
+ * shape `{ "error": "<message>" }` rather than the /v1 one (the app's error handler picks it by path). Infer runs the raw graph: the input tensor
+ * is already preprocessed ([N,1,H,W] float32 in [0,1]); use /v1/score for files.
+ * Not implemented: the binary tensor data extension (refused with a clear 415).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
+import { DarklensError, resolveVersion } from '@darklens/core';
+import type { App, Deps } from '../context.js';
+import { requireKey } from '../middleware/auth.js';
+import { INPUT_NAME, REQUIRED_OUTPUTS, type LoadedModel } from '../model-store.js';
+
+export const PLATFORM = 'onnxruntime_onnx';
+
+const MetadataTensor = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
+export const ServerMetadataSchema = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) }).openapi('OipServerMetadata');
+export const ModelMetadataSchema = z
+  .object({ name: z.string(), versions: z.array(z.string()), platform: z.string(), inputs: z.array(MetadataTensor), outputs: z.array(MetadataTensor) })
+  .openapi('OipModelMetadata');
+const Parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const RequestInput = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  datatype: z.string(),
+  parameters: Parameters.optional(),
+  data: z.array(z.unknown()),
+});
+export const InferRequestSchema = z
+  .object({
+    id: z.string().optional(),
+    parameters: Parameters.optional(),
+    inputs: z.array(RequestInput),
+    outputs: z.array(z.object({ name: z.string(), parameters: Parameters.optional() })).optional(),
+  })
+  .openapi('OipInferRequest');
+export const InferResponseSchema = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string().optional(),
+    id: z.string().optional(),
+    parameters: Parameters.optional(),
+    outputs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), datatype: z.string(), parameters: Parameters.optional(), data: z.array(z.number()) })),
+  })
+  .openapi('OipInferResponse');
+const OipError = z.object({ error: z.string() }).openapi('OipError');
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const nameParams = z.object({ name: z.string().openapi({ example: 'dcae' }) });
+const versionParams = nameParams.extend({ version: z.string().openapi({ example: 'v1' }) });
+
+const routes = [
+  createRoute({ method: 'get', path: '/v2', tags: ['v2'], summary: 'Server metadata', responses: { 200: json(ServerMetadataSchema, 'Server metadata') } }),
+  createRoute({ method: 'get', path: '/v2/health/live', tags: ['v2'], summary: 'Server live', responses: { 200: json(z.object({ live: z.boolean() }), 'Live') } }),
+  createRoute({ method: 'get', path: '/v2/health/ready', tags: ['v2'], summary: 'Server ready (models loaded)', responses: { 200: json(z.object({ ready: z.boolean() }), 'Ready'), 503: json(z.object({ ready: z.boolean() }), 'Not ready') } }),
+  ...[nameParams, versionParams].flatMap((params) => {
+    const base = params === nameParams ? '/v2/models/{name}' : '/v2/models/{name}/versions/{version}';
+    return [
+      createRoute({ method: 'get', path: base, tags: ['v2'], summary: 'Model metadata', request: { params }, responses: { 200: json(ModelMetadataSchema, 'Model metadata'), 404: json(OipError, 'Unknown model') } }),
+      createRoute({ method: 'get', path: `${base}/ready`, tags: ['v2'], summary: 'Model ready', request: { params }, responses: { 200: json(z.object({ name: z.string(), ready: z.boolean() }), 'Ready'), 404: json(OipError, 'Unknown model') } }),
+      createRoute({
+        method: 'post',
+        path: `${base}/infer`,
+        tags: ['v2'],
+        summary: 'Inference on a preprocessed [N,1,H,W] FP32 tensor named "input"; outputs "reconstruction" and "score"',
+        request: { params, body: { required: true, content: { 'application/json': { schema: InferRequestSchema } } } },
+        responses: { 200: json(InferResponseSchema, 'Outputs'), 400: json(OipError, 'Bad request'), 404: json(OipError, 'Unknown model'), 413: json(OipError, 'Too large') },
+      }),
+    ];
+  }),
+];
+
+function bad(message: string): never {
+  throw new DarklensError('invalid_argument', message);
+}
+
+function metadata(m: LoadedModel, versions: string[]) {
+  const { width: w, height: h } = m.input;
+  return {
+    name: m.name,
+    versions,
+    platform: PLATFORM,
+    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, 1, h, w] }],
+    outputs: [
+      { name: 'reconstruction', datatype: 'FP32', shape: [-1, 1, h, w] },
+      { name: 'score', datatype: 'FP32', shape: [-1] },
+    ],
+  };
+}
+
+/** Flattens row-major nested arrays (the protocol allows both flat and nested `data`). */
+function flatten(data: unknown[], expected: number): Float32Array {
+  const out = new Float32Array(expected);
+  let n = 0;
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 8) bad('input data is nested deeper than its shape');
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, depth + 1);
+      return;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`input data holds ${JSON.stringify(v) ?? String(v)} at element ${n}; accepted: finite numbers`);
+    if (n >= expected) bad(`input data has more than the ${expected} elements its shape says`);
+    out[n++] = v;
+  };
+  walk(data, 0);
+  if (n !== expected) bad(`input data has ${n} elements; its shape says ${expected}`);
+  return out;
+}
+
+async function infer(c: Context, deps: Deps, m: LoadedModel): Promise<Response> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (c.req.header('inference-header-content-length') !== undefined || type === 'application/octet-stream') {
+    throw new DarklensError('unsupported_format', 'the binary tensor data extension is not supported; send the request as application/json');
+  }
+  if (type !== 'application/json') throw new DarklensError('unsupported_format', `Content-Type ${type || 'none'}; accepted: application/json`);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch (e) {
+    if (e instanceof DarklensError) throw e;
+    bad('the request body is not valid JSON');
+  }
+  const parsed = InferRequestSchema.safeParse(body);
+  if (!parsed.success) bad(`the request is not an inference request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+  const req = parsed.data;
+  const { width: w, height: h } = m.input;
+  if (req.inputs.length !== 1 || req.inputs[0]!.name !== INPUT_NAME) {
+    bad(`model ${m.name} takes one input named "${INPUT_NAME}"; the request has ${req.inputs.map((i) => `"${i.name}"`).join(', ') || 'none'}`);
+  }
+  const input = req.inputs[0]!;
+  if (input.datatype !== 'FP32') bad(`input "${INPUT_NAME}" has datatype ${input.datatype}; accepted: FP32`);
+  const [n, ch, hh, ww] = input.shape;
+  if (input.shape.length !== 4 || ch !== 1 || hh !== h || ww !== w || n === undefined || n < 1) {
+    bad(`input shape [${input.shape.join(',')}]; accepted: [N,1,${h},${w}] with N >= 1`);
+  }
+  if (n > deps.config.limits.maxBatchItems) throw new DarklensError('too_large', `batch of ${n}; accepted: up to ${deps.config.limits.maxBatchItems}`);
+  const names = req.outputs?.map((o) => o.name) ?? [...REQUIRED_OUTPUTS];
+  for (const name of names) if (!(REQUIRED_OUTPUTS as readonly string[]).includes(name)) bad(`output "${name}" is unknown; accepted: ${REQUIRED_OUTPUTS.join(', ')}`);
+  const data = flatten(input.data, n * h * w);
+  const out = await m.session.run({ [INPUT_NAME]: { dims: [n, 1, h, w], data } }, names);
+  return c.json({
+    model_name: m.name,
+    model_version: m.version,
+    ...(req.id === undefined ? {} : { id: req.id }),
+    outputs: names.map((name) => ({ name, shape: [...out[name]!.dims], datatype: 'FP32', data: Array.from(out[name]!.data) })),
+  });
+}
+
+export function oipRoutes(app: App, deps: Deps): void {
+  for (const r of routes) app.openAPIRegistry.registerPath(r);
+  const auth = requireKey(deps.config.apiKeys, 'inference');
+
+  app.get('/v2', (c) => c.json({ name: 'darklens', version: deps.version, extensions: [] }));
+  app.get('/v2/health/live', (c) => c.json({ live: true }));
+  app.get('/v2/health/ready', (c) => (deps.store.ready ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
+
+  for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    app.get(base, async (c) => {
+      const m = await deps.store.use((set) => set.version(c.req.param('name')!, c.req.param('version')));
+      const versions = Object.keys(deps.store.current().registry.models[m.name]?.versions ?? {});
+      return c.json(metadata(m, c.req.param('version') === undefined ? versions : [m.version]));
+    });
+    app.get(`${base}/ready`, (c) => deps.store.use((set) => {
+      const name = c.req.param('name')!;
+      const version = c.req.param('version');
+      set.model(name);
+      const ready = version === undefined || set.loadedVersions(name).includes(version);
+      if (!ready) resolveVersion(set.registry, name, version); // 404 for a version never registered
+      return c.json({ name, ready }, ready ? 200 : 503);
+    }));
+    app.post(`${base}/infer`, auth, bodyLimit({
+      maxSize: deps.config.limits.maxBodyBytes,
+      onError: () => {
+        throw new DarklensError('too_large', `the request body is larger than ${deps.config.limits.maxBodyBytes} bytes`);
+      },
+    }), (c) => deps.store.use(async (set) => infer(c, deps, await set.version(c.req.param('name')!, c.req.param('version')))));
+  }
+}

@@ -1,0 +1,151 @@
+/** POST /v1/score (one cutout, JSON answer) and POST /v1/score/batch (many, NDJSON in input order). */
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { DarklensError } from '@darklens/core';
+import type { App, Deps } from '../context.js';
+import { errorBody, publicError } from '../http-errors.js';
+import { batchItems, decodeOne, decodeOptions, readUpload, singleFile, RAW_TYPES, type BatchItem } from '../inputs.js';
+import { requireKey } from '../middleware/auth.js';
+import type { ModelSet } from '../model-store.js';
+import { parseScoreQuery } from '../score-options.js';
+import { BatchLineSchema, ErrorSchema, ScoreQuerySchema, ScoreResultSchema, type ScoreResult } from '../schemas.js';
+import { RUN_BATCH, scoreCutouts, type ScoreOptions } from '../scoring.js';
+
+/** Items decoded and scored per step of a batch stream. */
+const STREAM_STEP = RUN_BATCH * 2;
+
+const binary = { schema: z.string().openapi({ type: 'string', format: 'binary' }) };
+const fileBody = (description: string) => ({
+  description,
+  required: true,
+  content: {
+    ...Object.fromEntries(RAW_TYPES.map((t) => [t, binary])),
+    'multipart/form-data': {
+      schema: z.object({ file: z.string().openapi({ type: 'string', format: 'binary' }) }).catchall(z.string()),
+    },
+  },
+});
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } }]));
+
+export const scoreRoute = createRoute({
+  method: 'post',
+  path: '/v1/score',
+  tags: ['score'],
+  summary: 'Score one cutout with every chosen model',
+  description:
+    'The body is the file itself (FITS, FITS.gz, NPY, PNG or JPEG; recognised by content, not by name) or a multipart form with one file; form fields may carry the query parameters. Preprocessing is the one training used: resampling to the model\'s pixel scale (flux-conserving), min-max scaling, masked pixels filled and left out of the loss.',
+  request: { query: ScoreQuerySchema, body: fileBody('One cutout') },
+  responses: { 200: { description: 'Per-model scores and the ensemble verdict', content: { 'application/json': { schema: ScoreResultSchema } } }, ...errors(400, 401, 404, 413, 415, 422, 503) },
+});
+
+export const batchRoute = createRoute({
+  method: 'post',
+  path: '/v1/score/batch',
+  tags: ['score'],
+  summary: 'Score many cutouts, streamed back as NDJSON',
+  description:
+    'The body is an NPY stack [N,H,W] or [N,1,H,W], a tar (or tar.gz) of cutout files, or a multipart form of files. One JSON line per cutout comes back in input order, as soon as it is scored; a cutout that cannot be read gets an error line and the batch goes on.',
+  request: { query: ScoreQuerySchema, body: fileBody('Many cutouts') },
+  responses: { 200: { description: 'One line per cutout', content: { 'application/x-ndjson': { schema: BatchLineSchema } } }, ...errors(400, 401, 404, 413, 415, 503) },
+});
+
+function tooLarge(limit: number): never {
+  throw new DarklensError('too_large', `the request body is larger than ${limit} bytes; accepted: up to ${limit} bytes`);
+}
+
+function countScores(deps: Deps, r: ScoreResult | DarklensError): void {
+  if (r instanceof DarklensError) {
+    deps.metrics.cutout(r.code);
+    return;
+  }
+  deps.metrics.cutout('ok');
+  for (const [name, s] of Object.entries(r.models)) deps.metrics.score(name, s.version, s.normalizedScore, s.flagged);
+}
+
+function queryOf(c: { req: { query(): Record<string, string> } }, fields: Record<string, string> = {}): Record<string, string> {
+  return { ...c.req.query(), ...fields };
+}
+
+export function scoreRoutes(app: App, deps: Deps): void {
+  const { limits } = deps.config;
+  const auth = requireKey(deps.config.apiKeys, 'scoring');
+  app.openAPIRegistry.registerPath(scoreRoute);
+  app.openAPIRegistry.registerPath(batchRoute);
+
+  app.post('/v1/score', auth, bodyLimit({ maxSize: limits.maxBodyBytes, onError: () => tooLarge(limits.maxBodyBytes) }), async (c) => {
+    const upload = await readUpload(c);
+    const result = await deps.store.use(async (set) => {
+      const { options, hdu } = parseScoreQuery(queryOf(c, upload.fields), set);
+      const file = singleFile(upload);
+      let cutout;
+      try {
+        cutout = decodeOne(file, decodeOptions(limits, hdu));
+      } catch (e) {
+        cutout = publicError(e);
+      }
+      const [r] = await scoreCutouts(set, [cutout], options);
+      return r!;
+    });
+    countScores(deps, result);
+    if (result instanceof DarklensError) throw result;
+    return c.json(result);
+  });
+
+  app.post('/v1/score/batch', auth, bodyLimit({ maxSize: limits.maxBatchBodyBytes, onError: () => tooLarge(limits.maxBatchBodyBytes) }), async (c) => {
+    const upload = await readUpload(c, 'body');
+    const set = deps.store.current();
+    const { options, hdu } = parseScoreQuery(queryOf(c, upload.fields), set);
+    const items = batchItems(upload, limits, decodeOptions(limits, hdu));
+    set.acquire();
+    return new Response(batchStream(deps, set, items, options), {
+      headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  });
+}
+
+/** NDJSON lines, produced step by step as the client reads (so memory stays bounded by one step). */
+function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: ScoreOptions): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let next = 0;
+  let released = false;
+  const release = (): void => {
+    if (!released) set.release();
+    released = true;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (next >= items.length) {
+        release();
+        controller.close();
+        return;
+      }
+      const step = items.slice(next, next + STREAM_STEP);
+      const start = next;
+      next += step.length;
+      const cutouts = step.map((it) => {
+        try {
+          return it.load();
+        } catch (e) {
+          return publicError(e);
+        }
+      });
+      let results: (ScoreResult | DarklensError)[];
+      try {
+        results = await scoreCutouts(set, cutouts, options);
+      } catch (e) {
+        deps.log({ level: 'error', msg: 'batch step failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        results = step.map(() => publicError(e));
+      }
+      const lines = results.map((r, j) => {
+        countScores(deps, r);
+        const head = { index: start + j, name: step[j]!.name };
+        return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
+      });
+      controller.enqueue(encoder.encode(`${lines.join('\n')}\n`));
+    },
+    cancel() {
+      release();
+    },
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The API's schemas, in one place: request parameters are parsed with them, /openapi.json is
+ * generated from them, and the TypeScript types of responses (for the server and for API clients
+ * such as the web page) are inferred from them.
+ */
+import { z } from '@hono/zod-openapi';
+
+const csv = (description: string, example: string) => z.string().optional().openapi({ description, example });
+
+export const ScoreQuerySchema = z
+  .object({
+    models: csv('Comma-separated model names (default: every served model).', 'dcae,vae'),
+    threshold: z.string().optional().openapi({
+      description: 'A threshold name from the models\' calibration (e.g. fpr-0.01, fpr-0.05, mean+3sigma) or an explicit loss value (one model only). Default: each calibration\'s default.',
+      example: 'fpr-0.01',
+    }),
+    fpr: z.string().optional().openapi({ description: 'Flag at this false-positive rate on the calibration set, in (0, 1); overrides threshold.', example: '0.01' }),
+    alpha: z.string().optional().openapi({ description: 'Significance level of the ensemble verdict, in (0, 1). Default: the FPR of the thresholds used, else 0.05.', example: '0.01' }),
+    combine: z.string().optional().openapi({ description: 'How the models\' p-values are combined: cauchy (default; Cauchy combination test) or bonferroni (valid under any dependence).', example: 'cauchy' }),
+    outputs: csv('Images to return per model: any of input, reconstruction, residual (default none).', 'residual,reconstruction'),
+    encoding: z.string().optional().openapi({ description: 'How returned images are encoded: png (data URL, default), array (float values) or both.', example: 'png' }),
+    hdu: z.string().optional().openapi({ description: 'FITS only: the HDU to read, by index or EXTNAME (default: the first with an image).', example: '1' }),
+  })
+  .openapi('ScoreQuery');
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string().openapi({ example: 'unsupported_format' }), message: z.string() }) })
+  .openapi('Error');
+
+const ImageOutputSchema = z
+  .object({
+    png: z.string().optional().openapi({ description: 'data:image/png;base64,...' }),
+    array: z.object({ shape: z.tuple([z.number().int(), z.number().int()]), data: z.array(z.number()) }).optional(),
+    scale: z.number().optional().openapi({ description: 'Residual only: max |residual|, the value drawn at full colour.' }),
+  })
+  .openapi('ImageOutput');
+
+export const ThresholdSchema = z.object({
+  name: z.string().nullable(),
+  value: z.number(),
+  fpr: z.number().nullable(),
+});
+
+export const ModelScoreSchema = z
+  .object({
+    version: z.string(),
+    loss: z.number().openapi({ description: 'Per-image MSE between the [0,1]-scaled input and its reconstruction.' }),
+    threshold: ThresholdSchema,
+    pValue: z.number().openapi({ description: '(1 + #calibration scores >= loss) / (n + 1): valid for normal images.' }),
+    percentile: z.number(),
+    normalizedScore: z.number().openapi({ description: '0 = lowest calibration score, 0.5 = threshold, 1 = highest.' }),
+    flagged: z.boolean(),
+    outputs: z.partialRecord(z.enum(['input', 'reconstruction', 'residual']), ImageOutputSchema).optional(),
+  })
+  .openapi('ModelScore');
+
+export const EnsembleSchema = z
+  .object({
+    method: z.enum(['cauchy', 'bonferroni']),
+    pValue: z.number(),
+    alpha: z.number(),
+    flagged: z.boolean(),
+    models: z.array(z.string()),
+  })
+  .openapi('Ensemble');
+
+export const InputSummarySchema = z.object({
+  format: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  pixelScale: z.number().nullable(),
+  assumedPixelScale: z.boolean(),
+  masked: z.number().int(),
+  resampled: z.object({ fromScale: z.number(), toScale: z.number() }).nullable(),
+});
+
+export const ScoreResultSchema = z
+  .object({ input: InputSummarySchema, models: z.record(z.string(), ModelScoreSchema), ensemble: EnsembleSchema })
+  .openapi('ScoreResult');
+
+export const BatchLineSchema = z
+  .union([
+    ScoreResultSchema.extend({ index: z.number().int(), name: z.string() }),
+    z.object({ index: z.number().int(), name: z.string(), error: ErrorSchema.shape.error }),
+  ])
+  .openapi('BatchLine', { description: 'One NDJSON line of /v1/score/batch, in input order.' });
+
+export const HistogramSchema = z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) });
+
+export const ModelSummarySchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    versions: z.array(z.string()),
+    input: z.object({ width: z.number().int(), height: z.number().int(), pixelScale: z.number(), normalization: z.string(), psfFwhm: z.number().optional() }),
+    thresholds: z.object({
+      default: z.string(),
+      items: z.array(z.object({ name: z.string(), value: z.number(), method: z.string(), fpr: z.number().optional() })),
+    }),
+    calibration: z.object({ set: z.string(), count: z.number().int(), min: z.number(), max: z.number() }),
+    histogram: HistogramSchema,
+    metrics: z.record(z.string(), z.unknown()),
+    training: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  })
+  .openapi('ModelSummary');
+
+export const ModelDetailSchema = ModelSummarySchema.extend({
+  scores: z.array(z.number()).openapi({ description: 'The sorted calibration scores, so a client can move a threshold itself.' }),
+}).openapi('ModelDetail');
+
+export const ModelListSchema = z.object({ generation: z.number().int(), loadedAt: z.string(), models: z.array(ModelSummarySchema) }).openapi('ModelList');
+
+export type ScoreQuery = z.infer<typeof ScoreQuerySchema>;
+export type ScoreResult = z.infer<typeof ScoreResultSchema>;
+export type ModelScore = z.infer<typeof ModelScoreSchema>;
+export type Ensemble = z.infer<typeof EnsembleSchema>;
+export type InputSummary = z.infer<typeof InputSummarySchema>;
+export type ImageOutput = z.infer<typeof ImageOutputSchema>;
+export type BatchLine = z.infer<typeof BatchLineSchema>;
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+export type ModelDetail = z.infer<typeof ModelDetailSchema>;
+export type ModelList = z.infer<typeof ModelListSchema>;

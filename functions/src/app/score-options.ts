@@ -1,0 +1,70 @@
+/** Query (or multipart field) parameters of the scoring routes to ScoreOptions, with 400s that say what is accepted. */
+import { DarklensError, P_VALUE_COMBINATIONS, type PValueCombination } from '@darklens/core';
+import type { ModelSet } from './model-store.js';
+import { ScoreQuerySchema } from './schemas.js';
+import type { OutputEncoding, OutputKind, ScoreOptions, ThresholdChoice } from './scoring.js';
+
+const OUTPUT_KINDS: readonly OutputKind[] = ['input', 'reconstruction', 'residual'];
+const ENCODINGS: readonly OutputEncoding[] = ['png', 'array', 'both'];
+
+function bad(message: string): never {
+  throw new DarklensError('invalid_argument', message);
+}
+
+function list(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return [...new Set(items)];
+}
+
+function probability(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n < 1)) bad(`${name}=${v}; accepted: a number in (0, 1)`);
+  return n;
+}
+
+export interface ParsedScoreQuery {
+  options: ScoreOptions;
+  /** FITS HDU by index or EXTNAME. */
+  hdu?: number | string;
+}
+
+/** Parses the parameters against the models of `set` (names are checked here: unknown ones are 404). */
+export function parseScoreQuery(raw: Record<string, string | undefined>, set: ModelSet): ParsedScoreQuery {
+  const known = new Set(Object.keys(ScoreQuerySchema.shape));
+  const unknown = Object.keys(raw).filter((k) => !known.has(k));
+  if (unknown.length > 0) bad(`unknown parameter ${unknown.join(', ')}; accepted: ${[...known].join(', ')}`);
+  const q = ScoreQuerySchema.parse(raw);
+
+  const models = list(q.models) ?? set.names;
+  if (models.length === 0) bad(`models is empty; accepted: any of ${set.names.join(', ')}`);
+  for (const m of models) set.model(m);
+
+  let threshold: ThresholdChoice = { kind: 'default' };
+  const fpr = probability('fpr', q.fpr);
+  if (fpr !== undefined) threshold = { kind: 'fpr', fpr };
+  else if (q.threshold !== undefined && q.threshold.trim() !== '') {
+    const t = q.threshold.trim();
+    const value = Number(t);
+    if (Number.isFinite(value)) {
+      if (models.length !== 1) bad(`threshold=${t} is a loss value, which only makes sense for one model; name one model with models=, or use fpr= or a threshold name`);
+      threshold = { kind: 'value', value };
+    } else threshold = { kind: 'named', name: t };
+  }
+
+  const combine = (q.combine ?? 'cauchy') as PValueCombination;
+  if (!P_VALUE_COMBINATIONS.includes(combine)) bad(`combine=${q.combine}; accepted: ${P_VALUE_COMBINATIONS.join(', ')}`);
+
+  const outputs = (list(q.outputs) ?? []) as OutputKind[];
+  for (const o of outputs) if (!OUTPUT_KINDS.includes(o)) bad(`outputs has ${o}; accepted: ${OUTPUT_KINDS.join(', ')}`);
+  const encoding = (q.encoding ?? 'png') as OutputEncoding;
+  if (!ENCODINGS.includes(encoding)) bad(`encoding=${q.encoding}; accepted: ${ENCODINGS.join(', ')}`);
+
+  const options: ScoreOptions = { models, threshold, combine, outputs, encoding };
+  const alpha = probability('alpha', q.alpha);
+  if (alpha !== undefined) options.alpha = alpha;
+  const parsed: ParsedScoreQuery = { options };
+  if (q.hdu !== undefined && q.hdu.trim() !== '') parsed.hdu = /^\d+$/.test(q.hdu.trim()) ? Number(q.hdu.trim()) : q.hdu.trim();
+  return parsed;
+}

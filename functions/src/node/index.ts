@@ -1,0 +1,4 @@
+export * from './fs-source.js';
+export * from './ort-engine.js';
+export * from './server.js';
+export * from './static-files.js';

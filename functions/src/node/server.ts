@@ -1,0 +1,111 @@
+/**
+ * The embedded default: the app on Node's HTTP server with onnxruntime-node, the registry folder
+ * watched for changes (atomic reload), the web page's files beside the API, structured logs on stdout,
+ * and a graceful shutdown that drains in-flight requests.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { REGISTRY_FILE } from '@darklens/core';
+import { createApp } from '../app/app.js';
+import { DEFAULT_CONFIG, type ServiceConfig } from '../app/config.js';
+import type { LogSink } from '../app/middleware/logger.js';
+import { ModelStore } from '../app/model-store.js';
+import { folderSource } from './fs-source.js';
+import { ortNodeEngine } from './ort-engine.js';
+import { isApiPath, staticFile } from './static-files.js';
+
+export const DEFAULT_PORT = 8787;
+
+export interface ServeOptions {
+  /** Registry folder (holds registry.json). */
+  modelsDir: string;
+  port?: number;
+  /** Interface to listen on (default 127.0.0.1: local only). */
+  host?: string;
+  config?: ServiceConfig;
+  /** Built web page to serve at / (skipped when absent). */
+  webDir?: string;
+  /** Reload when registry.json changes (default true). */
+  watch?: boolean;
+  /** onnxruntime threads per inference. */
+  threads?: number;
+  /** Serve only these models. */
+  models?: string[];
+  log?: LogSink;
+  /** Longest wait for in-flight requests at shutdown before connections are cut (ms, default 10 s). */
+  drainMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  store: ModelStore;
+  /** Stops accepting, waits for in-flight requests (up to drainMs), releases the models. */
+  close(): Promise<void>;
+}
+
+/** JSON lines on stdout: the default log sink of the Node server. */
+export const stdoutLog: LogSink = (record) => {
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+};
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const log = options.log ?? stdoutLog;
+  const engine = ortNodeEngine(options.threads === undefined ? {} : { intraOpThreads: options.threads });
+  const storeOptions = options.models === undefined ? {} : { models: options.models };
+  const store = new ModelStore(folderSource(options.modelsDir), engine, storeOptions);
+  const set = await store.reload();
+  log({ level: 'info', msg: 'models loaded', engine: engine.name, registry: store.source.location, models: set.names.map((n) => `${n}@${set.model(n).version}`) });
+
+  const app = createApp({ store, config: options.config ?? DEFAULT_CONFIG, log });
+  const webDir = options.webDir;
+  const fetch = async (req: Request): Promise<Response> => {
+    const { pathname } = new URL(req.url);
+    if ((req.method === 'GET' || req.method === 'HEAD') && !isApiPath(pathname)) {
+      const file = webDir === undefined ? undefined : await staticFile(webDir, pathname, req.method === 'HEAD');
+      if (file) return file;
+      if (pathname === '/') return Response.redirect(new URL('/docs', req.url), 302);
+    }
+    return app.fetch(req);
+  };
+
+  const server = await new Promise<Server>((resolveListen, reject) => {
+    const s = serve({ fetch, port: options.port ?? DEFAULT_PORT, hostname: options.host ?? '127.0.0.1' }, () => resolveListen(s)) as Server;
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  let watcher: FSWatcher | undefined;
+  if (options.watch ?? true) {
+    let timer: NodeJS.Timeout | undefined;
+    // Watch the folder, not the file: registry writes replace the file by rename.
+    watcher = watch(store.source.location, (_event, name) => {
+      if (name !== REGISTRY_FILE) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        store.reload().then(
+          (s) => log({ level: 'info', msg: 'registry reloaded', generation: s.generation, models: s.names.map((n) => `${n}@${s.model(n).version}`) }),
+          (e: unknown) => log({ level: 'error', msg: 'registry reload failed; still serving the previous models', error: e instanceof Error ? e.message : String(e) }),
+        );
+      }, 300);
+    });
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((done) => {
+      watcher?.close();
+      const force = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 10_000);
+      server.close(() => {
+        clearTimeout(force);
+        store.close();
+        done();
+      });
+      server.closeIdleConnections();
+    }));
+  log({ level: 'info', msg: 'listening', url, docs: `${url}/docs`, web: webDir ?? null });
+  return { url, store, close };
+}
