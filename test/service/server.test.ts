@@ -1,0 +1,76 @@
+/** The real Node server (`darklens serve`): HTTP on 127.0.0.1, draining shutdown, registry file watch, startup errors. */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '@darklens/core';
+import { expectBadInput, ROOT, runCli } from '../helpers/cli.js';
+import { fitsOf, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { startServerProcess } from '../helpers/server.js';
+
+const lens = simulatedLenses('no_sub', 1)[0]!;
+
+describe('darklens serve', () => {
+  it('serves the shipped models and drains an in-flight batch on SIGTERM before exiting 0', async () => {
+    const server = await startServerProcess(['--quiet']);
+    expect(server.logs.find((l) => l.msg === 'models loaded')).toMatchObject({ models: ['dcae@v1', 'vae@v1', 'aae@v1', 'rbm@v1'] });
+    const single = await fetch(`${server.url}/v1/score`, { method: 'POST', body: fitsOf(lens) as Uint8Array<ArrayBuffer> });
+    expect(single.status).toBe(200);
+
+    const n = 400;
+    const stack = new Float32Array(n * 4096);
+    for (let i = 0; i < n; i++) stack.set(lens.data, i * 4096);
+    const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: writeNpy(stack, [n, 64, 64]) as Uint8Array<ArrayBuffer> });
+    expect(res.status).toBe(200);
+    const exit = server.stop('SIGTERM'); // while the batch is still streaming
+    const lines = (await res.text()).trimEnd().split('\n');
+    expect(lines).toHaveLength(n);
+    expect(JSON.parse(lines[n - 1]!)).toMatchObject({ index: n - 1 });
+    expect(await exit).toBe(0);
+    await expect(fetch(`${server.url}/v2/health/live`)).rejects.toThrow();
+  });
+
+  describe('registry watch', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'darklens-watch-'));
+      await cp(SHIPPED_MODELS, dir, { recursive: true });
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    it('reloads when registry.json changes, and keeps serving when the new registry is broken', async () => {
+      const server = await startServerProcess(['--models', dir, '--model', 'rbm,dcae']);
+      const version = async (): Promise<string> => {
+        const r = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { name: string; version: string }[] };
+        return r.models.find((m) => m.name === 'rbm')!.version;
+      };
+      expect(await version()).toBe('v1');
+      await cp(join(dir, 'rbm', 'v1'), join(dir, 'rbm', 'v2'), { recursive: true });
+      const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as { models: Record<string, { default: string; previousDefaults: string[]; versions: Record<string, unknown> }> };
+      reg.models.rbm!.versions.v2 = reg.models.rbm!.versions.v1;
+      reg.models.rbm!.previousDefaults.push('v1');
+      reg.models.rbm!.default = 'v2';
+      await writeFile(join(dir, 'registry.json.tmp'), JSON.stringify(reg));
+      await cp(join(dir, 'registry.json.tmp'), join(dir, 'registry.json'));
+      const deadline = Date.now() + 15_000;
+      while ((await version()) !== 'v2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await version()).toBe('v2');
+      expect(server.logs.some((l) => l.msg === 'registry reloaded')).toBe(true);
+
+      await writeFile(join(dir, 'registry.json'), '{ not json');
+      const until = Date.now() + 15_000;
+      while (!server.logs.some((l) => l.msg === 'registry reload failed; still serving the previous models') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      expect(server.logs.some((l) => l.level === 'error' && String(l.msg).startsWith('registry reload failed'))).toBe(true);
+      expect(await version()).toBe('v2');
+      expect(await server.stop()).toBe(0);
+    });
+  });
+
+  it('refuses a missing registry folder and bad flags with exit 2 and a clear message', async () => {
+    expectBadInput(await runCli(['serve', '--models', join(tmpdir(), 'no-such-registry'), '--port', '0'], ROOT), /registry\.json/);
+    expectBadInput(await runCli(['serve', '--port', '70000'], ROOT), /port/);
+    const help = await runCli(['serve', '--help'], ROOT);
+    expect(help.stdout).toMatch(/DARKLENS_API_KEYS/);
+    expect(help.stdout).toMatch(/--max-batch-items/);
+  });
+});
