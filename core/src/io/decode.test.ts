@@ -6,6 +6,7 @@ import { decodeCutout, decodeStack, stackToCutouts } from './decode.js';
 import { readNpy } from './npy-read.js';
 import { writeNpy } from './npy-write.js';
 import { codeOf, errorOf } from '../../../test/helpers/cutout-errors.js';
+import { concat } from '../../../test/helpers/bytes.js';
 
 const FIXTURES = new URL('../../test-fixtures/', import.meta.url);
 
@@ -13,15 +14,6 @@ function fixture(path: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(path, FIXTURES)));
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A minimal FITS file: primary HDU, BITPIX -32, NAXIS1 = width, big-endian float32 data. */
 function makeFits(width: number, height: number, values: number[]): Uint8Array {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { codeOf, expectError, expectInvalid } from '../../../test/helpers/cutout-errors.js';
 import { decodeCutout, gunzip } from './decode.js';
 import { looksLikeTar, readTar } from './tar-read.js';
+import { concat } from '../../../test/helpers/bytes.js';
 
 const FIXTURES = new URL('../../test-fixtures/', import.meta.url);
 const fixture = (path: string): Uint8Array => new Uint8Array(readFileSync(new URL(path, FIXTURES)));
@@ -55,15 +56,6 @@ const padded = (data: Uint8Array): Uint8Array => {
   return out;
 };
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 type Entry = Omit<HeaderOptions, 'size'> & { data?: Uint8Array | string };
 

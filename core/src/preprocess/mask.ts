@@ -73,7 +73,8 @@ export function fillMasked(image: Float32Array, width: number, height: number): 
   // total work is O(pixels), not O(pixels × passes), for large holes.
   const queued = new Uint8Array(n);
   let frontier: number[] = [];
-  const enqueueUnknownNeighbours = (p: number, into: number[]): void => {
+  /** Calls `visit` with the index of each in-image 8-neighbour of pixel p. */
+  const forEachNeighbour = (p: number, visit: (q: number) => void): void => {
     const x = p % width;
     const y = (p - x) / width;
     for (let dy = -1; dy <= 1; dy++) {
@@ -81,39 +82,31 @@ export function fillMasked(image: Float32Array, width: number, height: number): 
       if (yy < 0 || yy >= height) continue;
       for (let dx = -1; dx <= 1; dx++) {
         const xx = x + dx;
-        if ((dx === 0 && dy === 0) || xx < 0 || xx >= width) continue;
-        const q = yy * width + xx;
-        if (!known[q] && !queued[q]) {
-          queued[q] = 1;
-          into.push(q);
-        }
+        if ((dx !== 0 || dy !== 0) && xx >= 0 && xx < width) visit(yy * width + xx);
       }
     }
   };
+  const enqueueUnknownNeighbours = (p: number, into: number[]): void =>
+    forEachNeighbour(p, (q) => {
+      if (!known[q] && !queued[q]) {
+        queued[q] = 1;
+        into.push(q);
+      }
+    });
   for (let p = 0; p < n; p++) if (known[p]) enqueueUnknownNeighbours(p, frontier);
 
   while (frontier.length > 0) {
     // Means first, from the values before this pass; then publish them all at once.
     const values = new Float64Array(frontier.length);
     for (let f = 0; f < frontier.length; f++) {
-      const p = frontier[f] as number;
-      const x = p % width;
-      const y = (p - x) / width;
       let sum = 0;
       let count = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if ((dx === 0 && dy === 0) || xx < 0 || xx >= width) continue;
-          const q = yy * width + xx;
-          if (known[q]) {
-            sum += image[q] as number;
-            count++;
-          }
+      forEachNeighbour(frontier[f] as number, (q) => {
+        if (known[q]) {
+          sum += image[q] as number;
+          count++;
         }
-      }
+      });
       values[f] = sum / count; // count >= 1: every frontier pixel was queued by a known neighbour
     }
     for (let f = 0; f < frontier.length; f++) {
