@@ -184,3 +184,20 @@ describe('internal errors', () => {
     store.close();
   });
 });
+
+describe('model files', () => {
+  it('serves the card and pictures of a served model, sha256-checked, and nothing else', async () => {
+    const svc = await shippedService();
+    const roc = await svc.app.request('/v1/models/vae/files/roc.png');
+    expect(roc.status).toBe(200);
+    expect(roc.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await roc.arrayBuffer()).equals(await readFile(join(SHIPPED_MODELS, 'vae', 'v1', 'roc.png')))).toBe(true);
+    const card = await svc.app.request('/v1/models/vae/files/card.md');
+    expect(await card.text()).toMatch(/^# /m);
+    for (const bad of ['model.onnx', 'calibration.json', '..%2Fregistry.json', 'nope.png']) {
+      const r = await svc.app.request(`/v1/models/vae/files/${bad}`);
+      expect(r.status, bad).toBe(404);
+    }
+    svc.store.close();
+  });
+});

@@ -49,16 +49,19 @@ export class LoadedModel {
   }
 }
 
+/** A registered file of a model version, refused unless it matches its sha256. */
+async function readVerified(source: ModelSource, name: string, version: string, entry: RegistryVersion, file: string): Promise<Uint8Array> {
+  const expected = entry.files[file];
+  if (expected === undefined) throw new DarklensError('integrity_mismatch', `model ${name} ${version}: ${file} is not listed in the registry`);
+  const path = `${name}/${version}/${file}`;
+  const bytes = await source.read(path);
+  await verifyFile(bytes, expected, `${source.location}/${path}`);
+  return bytes;
+}
+
 async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version?: string): Promise<LoadedModel> {
   const { version: v, entry } = resolveVersion(registry, name, version);
-  const read = async (file: string): Promise<Uint8Array> => {
-    const expected = entry.files[file];
-    if (expected === undefined) throw new DarklensError('integrity_mismatch', `model ${name} ${v}: ${file} is not listed in the registry`);
-    const path = `${name}/${v}/${file}`;
-    const bytes = await source.read(path);
-    await verifyFile(bytes, expected, `${source.location}/${path}`);
-    return bytes;
-  };
+  const read = (file: string): Promise<Uint8Array> => readVerified(source, name, v, entry, file);
   const [onnx, calibration] = await Promise.all([read(entry.onnx.file), read('calibration.json')]);
   const calibrator = Calibrator.fromJSON(new TextDecoder().decode(calibration));
   const ci = calibrator.file.input;
@@ -113,6 +116,11 @@ export class ModelSet {
       p.catch(() => this.others.delete(`${name}/${version}`));
     }
     return p;
+  }
+
+  /** Another registered file of a loaded model (card, pictures), sha256-checked. */
+  readFile(m: LoadedModel, file: string): Promise<Uint8Array> {
+    return readVerified(this.source, m.name, m.version, m.entry, file);
   }
 
   /** Versions of `name` loaded now (the default and any loaded on demand). */

@@ -1,5 +1,6 @@
 /** GET /v1/models and /v1/models/:name: what is served, with calibration summaries and histograms. */
 import { createRoute, z } from '@hono/zod-openapi';
+import { DarklensError } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import type { LoadedModel, ModelSet } from '../model-store.js';
 import { ErrorSchema, ModelDetailSchema, ModelListSchema, type ModelDetail, type ModelSummary } from '../schemas.js';
@@ -27,6 +28,29 @@ export const detailRoute = createRoute({
   },
 });
 
+export const fileRoute = createRoute({
+  method: 'get',
+  path: '/v1/models/{name}/files/{file}',
+  tags: ['models'],
+  summary: 'A file of the served version: its model card (card.md) and pictures (roc.png, scores.png, loss.png), sha256-checked',
+  request: {
+    params: z.object({ name: z.string().openapi({ example: 'dcae' }), file: z.string().openapi({ example: 'roc.png' }) }),
+    query: z.object({ version: z.string().optional().openapi({ description: 'A registered version (default: the served one).', example: 'v1' }) }),
+  },
+  responses: {
+    200: { description: 'The file', content: { 'image/png': { schema: z.string().openapi({ type: 'string', format: 'binary' }) }, 'text/markdown': { schema: z.string() } } },
+    404: { description: 'No such model, version or file', content: { 'application/json': { schema: ErrorSchema } } },
+  },
+});
+
+/** Files a client may fetch: documentation, not the weights (those stay behind the scoring routes). */
+const PUBLIC_FILES: Record<string, string> = {
+  'card.md': 'text/markdown; charset=utf-8',
+  'roc.png': 'image/png',
+  'scores.png': 'image/png',
+  'loss.png': 'image/png',
+};
+
 function summary(set: ModelSet, m: LoadedModel): ModelSummary {
   const cal = m.calibrator.file;
   return {
@@ -49,6 +73,7 @@ function summary(set: ModelSet, m: LoadedModel): ModelSummary {
 export function modelRoutes(app: App, deps: Deps): void {
   app.openAPIRegistry.registerPath(listRoute);
   app.openAPIRegistry.registerPath(detailRoute);
+  app.openAPIRegistry.registerPath(fileRoute);
 
   app.get('/v1/models', (c) => {
     const set = deps.store.current();
@@ -61,5 +86,18 @@ export function modelRoutes(app: App, deps: Deps): void {
       return { ...summary(set, m), scores: Array.from(m.calibrator.reference.sorted) };
     });
     return c.json(detail);
+  });
+
+  app.get('/v1/models/:name/files/:file', async (c) => {
+    const file = c.req.param('file');
+    const type = PUBLIC_FILES[file];
+    const bytes = await deps.store.use(async (set) => {
+      const m = await set.version(c.req.param('name'), c.req.query('version'));
+      if (type === undefined || m.entry.files[file] === undefined) {
+        throw new DarklensError('not_found', `model ${m.name} ${m.version} has no file ${JSON.stringify(file)}; available: ${Object.keys(PUBLIC_FILES).filter((f) => f in m.entry.files).join(', ')}`);
+      }
+      return set.readFile(m, file);
+    });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': type!, 'cache-control': 'public, max-age=300' });
   });
 }
