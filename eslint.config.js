@@ -27,6 +27,16 @@ export default tseslint.config(
     },
   },
   {
+    // The web page: its own tsconfig (DOM, JSX, bundler resolution); browser code only, and the API's
+    // types may come from the functions package but never its code (type-only imports).
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    languageOptions: { parserOptions: { project: ['./web/tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'the web page runs in browsers' }, { group: ['@darklens/functions', '@darklens/functions/*'], allowTypeImports: true, message: 'only types may come from the server (import type)' }] }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'browser code: use import.meta.env' }, { name: 'Buffer', message: 'browser code: use Uint8Array' }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

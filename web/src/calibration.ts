@@ -1,0 +1,42 @@
+/**
+ * Verdicts at the page's false-positive rate, computed here from each model's calibration scores so
+ * the slider never needs a new request. The rules are the server's (core's code, not a copy):
+ * a model flags a cutout when loss > the empirical (1 - fpr) quantile of its calibration scores;
+ * the ensemble flags it when its combined p-value <= fpr (alpha = the chosen FPR).
+ */
+import { quantileThreshold } from '@darklens/core';
+import { listModels, modelDetail, type ModelDetail, type ScoreResult } from './api';
+
+export interface CalibratedModel {
+  detail: ModelDetail;
+  /** Sorted calibration (smooth-lens) scores. */
+  scores: Float64Array;
+}
+
+export async function loadModels(): Promise<CalibratedModel[]> {
+  const list = await listModels();
+  const details = await Promise.all(list.models.map((m) => modelDetail(m.name)));
+  return details.map((detail) => ({ detail, scores: Float64Array.from(detail.scores) }));
+}
+
+export type Thresholds = Map<string, number>;
+
+export function thresholdsAt(models: CalibratedModel[], fpr: number): Thresholds {
+  return new Map(models.map((m) => [m.detail.name, quantileThreshold(m.scores, fpr)]));
+}
+
+export function modelFlagged(loss: number, threshold: number | undefined): boolean {
+  return threshold !== undefined && loss > threshold;
+}
+
+export function ensembleFlagged(result: Pick<ScoreResult, 'ensemble'>, fpr: number): boolean {
+  return result.ensemble.pValue <= fpr;
+}
+
+/** The slider's stops: log-spaced, from where 2,500 calibration scores still resolve a quantile. */
+export const FPR_STOPS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5];
+export const DEFAULT_FPR = 0.05;
+
+export function formatFpr(fpr: number): string {
+  return `${+(fpr * 100).toPrecision(3)}%`;
+}
