@@ -148,6 +148,10 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
               </label>
             ))}
           </fieldset>
+          <p class="legend muted">
+            Each histogram: the model&apos;s scores of {models[0]?.detail.calibration.count ?? ''} smooth calibration lenses, the threshold at FPR {formatFpr(fpr)}{' '}
+            <span class="key threshold" aria-hidden="true" /> and this cutout&apos;s score <span class="key score" aria-hidden="true" /> (red when flagged).
+          </p>
           <ul class="model-scores">
             {names.map((n) => (
               <ModelRow key={n} name={n} score={result.models[n]!} model={byName.get(n)} threshold={thresholds.get(n)} fpr={fpr} />
