@@ -5,7 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { quantileThreshold, writeFits, writeNpy } from '@darklens/core';
@@ -66,6 +66,18 @@ async function shot(p: Page, name: string): Promise<void> {
 
 async function upload(p: Page, paths: string[]): Promise<void> {
   await p.setInputFiles('#file-input', paths);
+}
+
+/** Drops files on the drop zone as a drag from the desktop would. */
+async function drop(p: Page, paths: string[]): Promise<void> {
+  const files = paths.map((path) => ({ name: basename(path), data: Array.from(readFileSync(path)) }));
+  const transfer = await p.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([new Uint8Array(f.data)], f.name));
+    return dt;
+  }, files);
+  await p.dispatchEvent('.drop', 'dragover', { dataTransfer: transfer });
+  await p.dispatchEvent('.drop', 'drop', { dataTransfer: transfer });
 }
 
 /**
@@ -170,12 +182,12 @@ describe('web page', () => {
     await p.getByRole('radio', { name: 'asinh' }).check();
   });
 
-  it('scores an uploaded NPY', async () => {
+  it('scores an NPY dropped on the page', async () => {
     const [npy] = simulate('spherical', 1, 102, npyFile);
     const api = await apiScore(npy!);
     expect(api.status).toBe(200);
     const p = await page();
-    await upload(p, [npy!]);
+    await drop(p, [npy!]);
     await p.waitForSelector('li[data-model=rbm] .histogram canvas');
     expect(await p.textContent('[data-testid=ensemble]')).toContain('NPY 64×64');
     expect(Number(await p.textContent('[data-testid=ensemble-p]'))).toBeCloseTo(api.body.ensemble.pValue, 3);

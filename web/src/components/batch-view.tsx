@@ -3,6 +3,7 @@
  * verdicts follow the FPR slider, with CSV and JSON downloads of what the table shows.
  */
 import { useCallback, useMemo, useState } from 'preact/hooks';
+import { useRevealed } from './reveal';
 import type { ApiError } from '../api';
 import { formatFpr, modelFlagged, type Thresholds } from '../calibration';
 import { downsample, rowZeroAtBottom, type LocalItem } from '../files';
@@ -43,6 +44,7 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
   const [verdict, setVerdict] = useState<VerdictFilter>('all');
   const [shown, setShown] = useState(PAGE);
   const total = batch.rows.length;
+  const root = useRevealed<HTMLElement>(batch.startedAt);
 
   const visible = useMemo(() => sortRows(filterRows(batch.rows, text, verdict, fpr), sort, fpr), [batch.rows, batch.done, text, verdict, fpr, sort]);
   const counts = useMemo(() => {
@@ -64,7 +66,7 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
   };
 
   return (
-    <section class="batch" aria-labelledby="batch-title">
+    <section ref={root} class="batch" aria-labelledby="batch-title">
       <div class="batch-head">
         <h2 id="batch-title">Batch of {total}</h2>
         <div class="progress-line" role="status" aria-live="polite">

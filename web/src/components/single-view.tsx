@@ -4,6 +4,7 @@
  * histogram, with p-value, percentile and verdict at the page's FPR.
  */
 import { useCallback, useMemo, useState } from 'preact/hooks';
+import { useRevealed } from './reveal';
 import type { ApiError, ImageOutput, ModelScore, ScoreResult } from '../api';
 import { ensembleFlagged, formatFpr, modelFlagged, type CalibratedModel, type Thresholds } from '../calibration';
 import { rowZeroAtBottom, type LocalItem } from '../files';
@@ -75,9 +76,10 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
 
   const info = result?.input;
   const byName = useMemo(() => new Map(models.map((m) => [m.detail.name, m])), [models]);
+  const root = useRevealed<HTMLElement>(local);
 
   return (
-    <section class="single" aria-labelledby="single-title" aria-busy={pending}>
+    <section ref={root} class="single" aria-labelledby="single-title" aria-busy={pending}>
       <div class="single-head">
         {onBack && (
           <button type="button" class="link" onClick={onBack}>
