@@ -14,7 +14,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['core/src/**/*.test.ts', 'training/src/**/*.test.ts', 'functions/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['core/src/**/*.test.ts', 'training/src/**/*.test.ts', 'functions/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'web/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/browser/**', '**/node_modules/**', '**/dist/**'],
     pool: 'forks',
     testTimeout: 60_000,
