@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '@darklens/core';
 import { expectBadInput, ROOT, runCli } from '../helpers/cli.js';
-import { fitsOf, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import type { ScoreResult } from '@darklens/functions';
+import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
 import { startServerProcess } from '../helpers/server.js';
 
 const lens = simulatedLenses('no_sub', 1)[0]!;
@@ -13,9 +14,16 @@ const lens = simulatedLenses('no_sub', 1)[0]!;
 describe('darklens serve', () => {
   it('serves the shipped models and drains an in-flight batch on SIGTERM before exiting 0', async () => {
     const server = await startServerProcess(['--quiet']);
-    expect(server.logs.find((l) => l.msg === 'models loaded')).toMatchObject({ models: ['dcae@v1', 'vae@v1', 'aae@v1', 'rbm@v1'] });
+    const loaded = server.logs.find((l) => l.msg === 'models loaded');
+    expect(loaded).toMatchObject({ models: ['dcae@v1', 'vae@v1', 'aae@v1', 'rbm@v1'] });
+    expect(loaded!.engine).toMatch(/worker thread/);
+    // Inference on the worker threads gives exactly what it gives on the calling thread.
     const single = await fetch(`${server.url}/v1/score`, { method: 'POST', body: fitsOf(lens) as Uint8Array<ArrayBuffer> });
     expect(single.status).toBe(200);
+    const inProcess = await shippedService();
+    const expected = (await (await post(inProcess.app, '/v1/score', fitsOf(lens))).json()) as ScoreResult;
+    inProcess.store.close();
+    expect(((await single.json()) as ScoreResult).models).toEqual(expected.models);
 
     const n = 400;
     const stack = new Float32Array(n * 4096);

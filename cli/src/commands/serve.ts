@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { CONFIG_ENV, configFromEnv, type ServiceConfig } from '@darklens/functions';
-import { DEFAULT_PORT, startServer } from '@darklens/functions/node';
+import { DEFAULT_PORT, startServer, stdoutLog } from '@darklens/functions/node';
 import { runSignal } from '../context.js';
 import { int } from '../options.js';
 
@@ -17,6 +17,7 @@ interface ServeOptions {
   web?: string;
   model?: string;
   threads: number;
+  workers?: number;
   apiKey?: string[];
   adminKey?: string;
   cors?: string;
@@ -53,7 +54,8 @@ export function serveCommand(): Command {
     .option('--models <dir>', 'registry folder (env DARKLENS_MODELS_DIR; default: the shipped models)', process.env.DARKLENS_MODELS_DIR ?? SHIPPED_MODELS)
     .option('--web <dir>', 'built web page to serve at / (default: web/dist when built)')
     .option('--model <names>', 'serve only these models, comma-separated (default: all)')
-    .option('--threads <n>', 'onnxruntime threads per inference', int('threads', 1, 64), 1)
+    .option('--workers <n>', 'inference worker threads (default: one per core; 0 = on the main thread)', int('workers', 0, 256))
+    .option('--threads <n>', 'onnxruntime intra-op threads per inference', int('threads', 1, 64), 1)
     .option('--api-key <key>', 'require this bearer key on scoring routes (repeatable; env DARKLENS_API_KEYS)', collect)
     .option('--admin-key <key>', 'enable POST /admin/reload behind this key (env DARKLENS_ADMIN_KEY)')
     .option('--cors <origins>', 'allowed CORS origins, comma-separated, or * (env DARKLENS_CORS_ORIGINS)')
@@ -66,6 +68,7 @@ export function serveCommand(): Command {
     .addHelpText('after', `\nEnvironment:\n${env}\n\nLogs are JSON lines on stdout. API docs: http://localhost:${DEFAULT_PORT}/docs`)
     .action(async (o: ServeOptions) => {
       const web = o.web ?? (existsSync(SHIPPED_WEB) ? SHIPPED_WEB : undefined);
+      const log = stdoutLog();
       const server = await startServer({
         modelsDir: o.models,
         port: o.port,
@@ -73,15 +76,17 @@ export function serveCommand(): Command {
         config: configFrom(o),
         watch: o.watch,
         threads: o.threads,
+        ...(o.workers === undefined ? {} : { workers: o.workers }),
         ...(web === undefined ? {} : { webDir: web }),
         ...(o.model === undefined ? {} : { models: o.model.split(',').map((s) => s.trim()).filter(Boolean) }),
         log: (r) => {
           if (o.quiet && r.msg === 'request' && r.level !== 'error') return;
-          process.stdout.write(`${JSON.stringify(r)}\n`);
+          log(r);
         },
       });
       process.stderr.write(`darklens: serving on ${server.url.replace('127.0.0.1', 'localhost')} (API docs at /docs); Ctrl-C stops\n`);
       await new Promise<void>((resolve) => runSignal.addEventListener('abort', () => resolve(), { once: true }));
       await server.close();
+      log.flush();
     });
 }

@@ -1,4 +1,5 @@
 export * from './fs-source.js';
 export * from './ort-engine.js';
+export * from './ort-worker-engine.js';
 export * from './server.js';
 export * from './static-files.js';

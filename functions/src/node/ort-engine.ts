@@ -1,55 +1,24 @@
 /**
- * The Node server's InferenceEngine: onnxruntime-node (native CPU). This file is the only place the
- * Node adapter chooses a runtime; Workers get onnxruntime-web from their own adapter.
+ * The Node server's runtime choice: onnxruntime-node (native CPU), either on worker threads (the
+ * server's default, see ort-worker-engine.ts) or on the calling thread (tests, tools). onnxruntime-node
+ * runs a session synchronously on the thread that calls it, so on the main thread inference and HTTP
+ * share one core; workers let the server use every core.
  */
-import * as ort from 'onnxruntime-node';
-import type { InferenceEngine, ModelSession, Tensor } from '../app/engine.js';
+import type { InferenceEngine, ModelSession } from '../app/engine.js';
+import { createOrtSession, OrtSession, ORT_VERSION } from './ort-session.js';
 
 export interface OrtNodeOptions {
-  /** Threads per inference (default 1: on a small machine concurrent requests use the cores better). */
+  /** onnxruntime intra-op threads per inference (default 1). */
   intraOpThreads?: number;
 }
 
-class OrtSession implements ModelSession {
-  constructor(private readonly session: ort.InferenceSession) {}
-
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-
-  async run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, [...t.dims]);
-    const result = outputs === undefined ? await this.session.run(ortFeeds) : await this.session.run(ortFeeds, [...outputs]);
-    const out: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(result)) {
-      out[name] = { dims: t.dims, data: t.data as Float32Array };
-      t.dispose();
-    }
-    return out;
-  }
-
-  async release(): Promise<void> {
-    await this.session.release();
-  }
-}
-
+/** onnxruntime-node on the calling thread. */
 export function ortNodeEngine(options: OrtNodeOptions = {}): InferenceEngine {
   const threads = options.intraOpThreads ?? 1;
   return {
-    name: `onnxruntime-node ${ort.env.versions.common} (${threads} thread${threads === 1 ? '' : 's'})`,
+    name: `onnxruntime-node ${ORT_VERSION} (main thread, ${threads} intra-op thread${threads === 1 ? '' : 's'})`,
     async createSession(model: Uint8Array): Promise<ModelSession> {
-      const session = await ort.InferenceSession.create(model, {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-      return new OrtSession(session);
+      return new OrtSession(await createOrtSession(model, threads));
     },
   };
 }

@@ -1,0 +1,100 @@
+/**
+ * onnxruntime-node on a pool of worker threads. Every worker holds a session of every model; each run
+ * goes to the worker with the fewest runs in flight, so N workers infer N cutouts at once while the
+ * main thread keeps serving HTTP. Inputs are copied to the worker, outputs transferred back.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { InferenceEngine, ModelSession, Tensor } from '../app/engine.js';
+import { ORT_VERSION } from './ort-session.js';
+import type { FromWorker, ToWorker } from './ort-worker-protocol.js';
+
+export interface OrtWorkerOptions {
+  /** Worker threads (default: the number of cores). */
+  workers?: number;
+  /** onnxruntime intra-op threads per inference in each worker (default 1). */
+  intraOpThreads?: number;
+}
+
+interface Pending {
+  resolve(m: FromWorker): void;
+  reject(e: Error): void;
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  dead: Error | undefined;
+
+  constructor(url: URL) {
+    this.worker = new Worker(url);
+    this.worker.unref(); // an idle pool never keeps the process alive
+    this.worker.on('message', (m: FromWorker) => {
+      const p = this.pending.get(m.call);
+      if (p === undefined) return;
+      this.pending.delete(m.call);
+      if (m.type === 'error') p.reject(new Error(`onnxruntime worker: ${m.message}`));
+      else p.resolve(m);
+    });
+    const die = (e: Error): void => {
+      this.dead = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', die);
+    this.worker.on('exit', (code) => die(new Error(`onnxruntime worker exited with code ${code}`)));
+  }
+
+  send(message: ToWorker): Promise<FromWorker> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.call, { resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+}
+
+export interface OrtWorkerEngine extends InferenceEngine {
+  /** Stops the worker threads (pending runs are rejected). */
+  close(): Promise<void>;
+}
+
+export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine {
+  const count = Math.max(1, options.workers ?? availableParallelism());
+  const threads = options.intraOpThreads ?? 1;
+  const url = new URL('./ort-worker.js', import.meta.url);
+  const pool = Array.from({ length: count }, () => new PoolWorker(url));
+  let nextCall = 0;
+  let nextSession = 0;
+
+  const leastBusy = (): PoolWorker => {
+    const alive = pool.filter((w) => !w.dead);
+    if (alive.length === 0) throw new Error('every onnxruntime worker has stopped');
+    return alive.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  };
+
+  return {
+    name: `onnxruntime-node ${ORT_VERSION} (${count} worker thread${count === 1 ? '' : 's'}, ${threads} intra-op thread${threads === 1 ? '' : 's'} each)`,
+    async createSession(model: Uint8Array): Promise<ModelSession> {
+      const session = ++nextSession;
+      const replies = await Promise.all(pool.map((w) => w.send({ type: 'create', call: ++nextCall, session, model, intraOpThreads: threads })));
+      const first = replies[0] as Extract<FromWorker, { type: 'created' }>;
+      return {
+        inputNames: first.inputNames,
+        outputNames: first.outputNames,
+        async run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
+          const message: ToWorker = { type: 'run', call: ++nextCall, session, feeds };
+          if (outputs !== undefined) message.outputs = outputs;
+          const reply = (await leastBusy().send(message)) as Extract<FromWorker, { type: 'result' }>;
+          return reply.outputs;
+        },
+        async release(): Promise<void> {
+          await Promise.all(pool.filter((w) => !w.dead).map((w) => w.send({ type: 'release', call: ++nextCall, session }).catch(() => undefined)));
+        },
+      };
+    },
+    async close(): Promise<void> {
+      await Promise.all(pool.map((w) => w.worker.terminate()));
+    },
+  };
+}

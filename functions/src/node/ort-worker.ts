@@ -1,0 +1,42 @@
+/** A worker thread of ortWorkerEngine: holds one onnxruntime session per model and runs what it is sent. */
+import { parentPort } from 'node:worker_threads';
+import type * as ort from 'onnxruntime-node';
+import { createOrtSession, runOrt } from './ort-session.js';
+import type { ToWorker, FromWorker } from './ort-worker-protocol.js';
+
+const port = parentPort!;
+const sessions = new Map<number, ort.InferenceSession>();
+
+function reply(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+port.on('message', (msg: ToWorker) => {
+  void (async () => {
+    try {
+      switch (msg.type) {
+        case 'create': {
+          const s = await createOrtSession(msg.model, msg.intraOpThreads);
+          sessions.set(msg.session, s);
+          reply({ type: 'created', call: msg.call, inputNames: [...s.inputNames], outputNames: [...s.outputNames] });
+          break;
+        }
+        case 'run': {
+          const s = sessions.get(msg.session);
+          if (s === undefined) throw new Error(`no session ${msg.session} in this worker`);
+          const outputs = await runOrt(s, msg.feeds, msg.outputs);
+          reply({ type: 'result', call: msg.call, outputs }, Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer));
+          break;
+        }
+        case 'release': {
+          await sessions.get(msg.session)?.release();
+          sessions.delete(msg.session);
+          reply({ type: 'released', call: msg.call });
+          break;
+        }
+      }
+    } catch (e) {
+      reply({ type: 'error', call: msg.call, message: e instanceof Error ? e.message : String(e) });
+    }
+  })();
+});
