@@ -2,8 +2,8 @@
 // Benchmark runner: `npm run bench [-- --quick] [-- FILTER...]` (see bench/README.md).
 //
 // Runs every benchmark module bench/<name>.mjs (all .mjs files here except this one and files
-// starting with '_'), writes bench/results/<name>.json with the machine it ran on, and prints a
-// compact table. Benchmarks use the BUILT packages (training/dist), so build first: npx tsc -b.
+// starting with '_'; a module may export several cases), writes bench/results/<name>.json with the
+// machine it ran on, and prints a compact table. Benchmarks use the BUILT packages (training/dist), so build first: npx tsc -b.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -19,7 +19,7 @@ const TRAINING = join(ROOT, 'training', 'dist', 'index.js');
 
 const USAGE = `usage: npm run bench [-- [--quick] [FILTER...]]
   --quick    fewer images per case (a smoke run, about a minute); results go to bench/results/<name>.quick.local.json
-  FILTER     run only the benchmarks whose name contains one of these words
+  FILTER     run only the benchmarks whose name contains one of these words (a benchmark's exact name selects only it)
   (npm run bench --quick also works: npm passes it on as npm_config_quick)`;
 
 function fail(message) {
@@ -84,10 +84,17 @@ async function main() {
   const modules = [];
   for (const f of files) {
     const mod = await import(pathToFileURL(join(BENCH_DIR, f)).href);
-    if (typeof mod.run !== 'function' || typeof mod.name !== 'string') fail(`${f} does not export name and run()`);
-    modules.push(mod);
+    // One benchmark (name, description, run) or several: cases = [{ name, description, run }].
+    const cases = Array.isArray(mod.cases) ? mod.cases : [mod];
+    for (const c of cases) {
+      if (typeof c.run !== 'function' || typeof c.name !== 'string') fail(`${f} does not export name and run() (or cases of them)`);
+      if (modules.some((m) => m.name === c.name)) fail(`benchmark name '${c.name}' of ${f} is taken`);
+      modules.push(c);
+    }
   }
-  const selected = filters.length === 0 ? modules : modules.filter((m) => filters.some((w) => m.name.includes(w)));
+  // A filter that is a benchmark's exact name selects that one only ('service' is not 'service-soak').
+  const matches = (m, w) => (modules.some((x) => x.name === w) ? m.name === w : m.name.includes(w));
+  const selected = filters.length === 0 ? modules : modules.filter((m) => filters.some((w) => matches(m, w)));
   if (selected.length === 0) fail(`no benchmark matches ${filters.map((w) => `'${w}'`).join(', ')}; available: ${modules.map((m) => m.name).join(', ')}`);
 
   const training = await import(pathToFileURL(TRAINING).href);
