@@ -286,3 +286,16 @@ describe('labelledThreshold', () => {
     expectInvalid(() => labelledThreshold([0.1, NaN], [0, 1], 'f1'), /NaN/);
   });
 });
+
+describe('quantile thresholds at an fpr within rounding of 1', () => {
+  it('stay at the smallest score (never below the scores) and keep the false-positive rate <= fpr', () => {
+    const scores = oneTo(2500);
+    for (const fpr of [0.999999999999, 0.9999999999999999, 1 - 1e-9]) {
+      expect(quantileIndex(2500, fpr)).toBe(0);
+      expect(quantileIndex(2500, fpr, 'conformal')).toBe(0);
+      const t = quantileThreshold(scores, fpr);
+      expect(t).toBe(1);
+      expect(countAbove(scores, t) / 2500).toBeLessThanOrEqual(fpr);
+    }
+  });
+});

@@ -114,7 +114,9 @@ export function quantileIndex(n: number, fpr: number, rule: QuantileRule = 'empi
   if (!Number.isInteger(n) || n < 1) {
     throw new DarklensError('invalid_argument', `the number of calibration scores is ${n}; at least 1 is needed`);
   }
-  if (rule === 'empirical') return n - 1 - floorTolerant(fpr * n);
+  // Clamped at 0: an fpr within rounding of 1 would otherwise index below the smallest score (flagging
+  // at most n - 1 of n scores still keeps the rate <= fpr there).
+  if (rule === 'empirical') return Math.max(0, n - 1 - floorTolerant(fpr * n));
   const flagged = floorTolerant(fpr * (n + 1));
   if (flagged < 1) {
     throw new DarklensError(
@@ -123,7 +125,7 @@ export function quantileIndex(n: number, fpr: number, rule: QuantileRule = 'empi
         `no p-value from ${n} scores can be <= ${fpr}; use more scores, a larger fpr or rule 'empirical'`,
     );
   }
-  return n - flagged; // 0-based index of s_(n + 1 - flagged)
+  return Math.max(0, n - flagged); // 0-based index of s_(n + 1 - flagged)
 }
 
 /**

@@ -12,6 +12,8 @@ import { DarklensError } from '../errors.js';
 export const FITS_BLOCK = 2880;
 /** Size of one header card. */
 export const FITS_CARD = 80;
+/** Most cards read from one header: real headers hold hundreds; this bounds a hostile one. */
+export const MAX_HEADER_CARDS = 100_000;
 /** Longest string content (after '' escaping) that fits a single card: 80 - 10 - 2 quotes. */
 export const FITS_MAX_STRING = 68;
 
@@ -210,6 +212,18 @@ function show(valueText: string | undefined): string {
  */
 export function parseHeader(bytes: Uint8Array, offset: number, what = 'FITS header'): FitsHeader {
   const cards: FitsCard[] = [];
+  // A long string's pieces, joined once when it ends: appending to one string card by card would
+  // copy it every time (quadratic in the number of CONTINUE cards).
+  let parts: string[] | undefined;
+  let texts: string[] | undefined;
+  const finishLongString = (): void => {
+    const prev = cards[cards.length - 1];
+    if (parts !== undefined && texts !== undefined && prev !== undefined) {
+      prev.value = parts.join('');
+      prev.valueText = texts.join(' ');
+    }
+    parts = texts = undefined;
+  };
   let pos = offset;
   for (;;) {
     if (pos + FITS_CARD > bytes.length) {
@@ -218,29 +232,34 @@ export function parseHeader(bytes: Uint8Array, offset: number, what = 'FITS head
         `${what} starting at byte ${offset} has no END card within the ${bytes.length} bytes given; accepted: a complete header of 80-byte cards ending with END, padded to a multiple of 2880 bytes`,
       );
     }
+    if (pos - offset >= MAX_HEADER_CARDS * FITS_CARD) {
+      throw new DarklensError('too_large', `${what} starting at byte ${offset} has more than ${MAX_HEADER_CARDS} cards; accepted: up to ${MAX_HEADER_CARDS}`);
+    }
     const text = bytesToAscii(bytes, pos, FITS_CARD);
     pos += FITS_CARD;
     if (text.startsWith('END') && text.slice(3, 8).trim() === '') break;
     const card = parseCard(text);
     const prev = cards[cards.length - 1];
-    if (
-      card.keyword === 'CONTINUE' &&
-      prev !== undefined &&
-      typeof prev.value === 'string' &&
-      prev.value.endsWith('&') &&
-      prev.valueText !== undefined
-    ) {
+    const last = parts !== undefined ? parts[parts.length - 1] : typeof prev?.value === 'string' ? prev.value : undefined;
+    if (card.keyword === 'CONTINUE' && prev !== undefined && last !== undefined && last.endsWith('&') && prev.valueText !== undefined) {
       // CONTINUE long-string convention: the string continues in column 11 of the next card.
       const cont: FitsCard = { keyword: 'CONTINUE' };
       parseValueField(text.slice(10), cont);
       if (typeof cont.value === 'string') {
-        prev.value = prev.value.slice(0, -1) + cont.value;
-        prev.valueText += ` ${cont.valueText ?? ''}`;
+        if (parts === undefined || texts === undefined) {
+          parts = [last];
+          texts = [prev.valueText];
+        }
+        parts[parts.length - 1] = last.slice(0, -1);
+        parts.push(cont.value);
+        texts.push(cont.valueText ?? '');
         continue;
       }
     }
+    finishLongString();
     cards.push(card);
   }
+  finishLongString();
   const used = pos - offset;
   return new FitsHeader(cards, Math.ceil(used / FITS_BLOCK) * FITS_BLOCK);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Cutout } from '../cutout.js';
 import { DarklensError } from '../errors.js';
-import { encodeHeader, formatCard, parseCard, parseHeader } from './fits-header.js';
+import { encodeHeader, formatCard, MAX_HEADER_CARDS, parseCard, parseHeader } from './fits-header.js';
 import { bigIntToFloat32, readFits } from './fits-read.js';
 import { writeFits } from './fits-write.js';
 import { errorOf, expectError } from '../../../test/helpers/cutout-errors.js';
@@ -388,6 +388,16 @@ describe('fits-header', () => {
     expect(h.get('LONG')).toBe('abcdefghi');
     expect(h.commentary('HISTORY')).toEqual(['first', 'second']);
     expect(h.byteLength).toBe(2880);
+  });
+
+  it('joins a long chain of CONTINUE cards in linear time and bounds the number of cards', () => {
+    const chain = ["LONG    = 'x&'".padEnd(80), ...Array.from({ length: 30_000 }, () => "CONTINUE  'y&'".padEnd(80)), "CONTINUE  'z'".padEnd(80)];
+    const h = parseHeader(encodeHeader(chain), 0);
+    const value = h.get('LONG') as string;
+    expect(value).toHaveLength(30_002);
+    expect(value.startsWith('xyy') && value.endsWith('yyz')).toBe(true);
+    const many = encodeHeader(Array.from({ length: MAX_HEADER_CARDS + 1 }, (_, i) => `COMMENT ${i}`.padEnd(80)));
+    expectError(() => parseHeader(many, 0), 'too_large', /cards/);
   });
 
   it('finds END across blocks and reports the header size', () => {

@@ -29,6 +29,10 @@ describe('registry index', () => {
     expect(resolveVersion(r, 'dcae', 'v1').entry.onnx.file).toBe('model.onnx');
     expect(codeOf(() => resolveVersion(r, 'vae'))).toBe('not_found');
     expect(codeOf(() => resolveVersion(r, 'dcae', 'v2'))).toBe('not_found');
+    for (const inherited of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(codeOf(() => resolveVersion(r, inherited)), inherited).toBe('not_found');
+      expect(codeOf(() => resolveVersion(r, 'dcae', inherited)), inherited).toBe('not_found');
+    }
   });
 
   it('refuses malformed indexes with bad_header', () => {

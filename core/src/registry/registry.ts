@@ -83,10 +83,11 @@ export function parseRegistry(text: string): Registry {
 
 /** The version entry of `model` (its default when `version` is absent). */
 export function resolveVersion(reg: Registry, model: string, version?: string): { version: string; entry: RegistryVersion } {
-  const m = reg.models[model];
+  // Own properties only: a name like "constructor" must be unknown, not Object.prototype's.
+  const m = Object.hasOwn(reg.models, model) ? reg.models[model] : undefined;
   if (m === undefined) throw new DarklensError('not_found', `registry has no model ${JSON.stringify(model)}; available: ${Object.keys(reg.models).join(', ') || 'none'}`);
   const v = version ?? m.default;
-  const entry = m.versions[v];
+  const entry = Object.hasOwn(m.versions, v) ? m.versions[v] : undefined;
   if (entry === undefined) throw new DarklensError('not_found', `model ${model} has no version ${JSON.stringify(v)}; available: ${Object.keys(m.versions).join(', ')}`);
   return { version: v, entry };
 }

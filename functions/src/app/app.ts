@@ -8,7 +8,7 @@ import { requestId } from 'hono/request-id';
 import { DarklensError } from '@darklens/core';
 import { DEFAULT_CONFIG, type ServiceConfig } from './config.js';
 import type { App, AppEnv, Deps } from './context.js';
-import { errorBody, publicError, statusOf } from './http-errors.js';
+import { clipMessage, errorBody, publicError, statusOf } from './http-errors.js';
 import { requireKey } from './middleware/auth.js';
 import { requestLogger, type LogSink } from './middleware/logger.js';
 import { Metrics, metricsMiddleware } from './middleware/metrics.js';
@@ -53,7 +53,7 @@ export function createApp(options: AppOptions): App {
     }
     c.set('errorCode', err.code);
     // The Open Inference Protocol has its own error shape.
-    if (c.req.path.startsWith('/v2')) return c.json({ error: err.message }, statusOf(err.code));
+    if (c.req.path.startsWith('/v2')) return c.json({ error: clipMessage(err.message) }, statusOf(err.code));
     return c.json(errorBody(err), statusOf(err.code));
   });
   app.notFound((c) => {

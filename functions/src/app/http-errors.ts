@@ -40,6 +40,13 @@ export function publicError(e: unknown, requestId?: string): DarklensError {
   return new DarklensError('internal', `internal error${ref}; the server log has the details`);
 }
 
+/** Longest error message sent: messages may quote the input, which must not come back megabytes long. */
+export const MAX_MESSAGE_CHARS = 1000;
+
+export function clipMessage(message: string): string {
+  return message.length <= MAX_MESSAGE_CHARS ? message : `${message.slice(0, MAX_MESSAGE_CHARS)}... (${message.length} characters in all)`;
+}
+
 export function errorBody(e: DarklensError): ErrorBody {
-  return { error: { code: e.code, message: e.message } };
+  return { error: { code: e.code, message: clipMessage(e.message) } };
 }

@@ -51,7 +51,7 @@ export class LoadedModel {
 
 /** A registered file of a model version, refused unless it matches its sha256. */
 async function readVerified(source: ModelSource, name: string, version: string, entry: RegistryVersion, file: string): Promise<Uint8Array> {
-  const expected = entry.files[file];
+  const expected = Object.hasOwn(entry.files, file) ? entry.files[file] : undefined;
   if (expected === undefined) throw new DarklensError('integrity_mismatch', `model ${name} ${version}: ${file} is not listed in the registry`);
   const path = `${name}/${version}/${file}`;
   const bytes = await source.read(path);

@@ -50,7 +50,10 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
     if (Number.isFinite(value)) {
       if (models.length !== 1) bad(`threshold=${t} is a loss value, which only makes sense for one model; name one model with models=, or use fpr= or a threshold name`);
       threshold = { kind: 'value', value };
-    } else threshold = { kind: 'named', name: t };
+    } else {
+      threshold = { kind: 'named', name: t };
+      for (const m of models) set.model(m).calibrator.thresholdItem(t); // 404 now, not on every batch line
+    }
   }
 
   const combine = (q.combine ?? 'cauchy') as PValueCombination;

@@ -90,10 +90,10 @@ export function modelRoutes(app: App, deps: Deps): void {
 
   app.get('/v1/models/:name/files/:file', async (c) => {
     const file = c.req.param('file');
-    const type = PUBLIC_FILES[file];
+    const type = Object.hasOwn(PUBLIC_FILES, file) ? PUBLIC_FILES[file] : undefined;
     const bytes = await deps.store.use(async (set) => {
       const m = await set.version(c.req.param('name'), c.req.query('version'));
-      if (type === undefined || m.entry.files[file] === undefined) {
+      if (type === undefined || !Object.hasOwn(m.entry.files, file)) {
         throw new DarklensError('not_found', `model ${m.name} ${m.version} has no file ${JSON.stringify(file)}; available: ${Object.keys(PUBLIC_FILES).filter((f) => f in m.entry.files).join(', ')}`);
       }
       return set.readFile(m, file);

@@ -90,6 +90,30 @@ function metadata(m: LoadedModel, versions: string[]) {
   };
 }
 
+/** A short description of a JSON value for messages (never the value itself: it may be huge or deep). */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length > 20 ? `a string of ${v.length} characters` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** Most entries of the request's small lists; beyond them the request is refused before schema validation. */
+const MAX_LIST = 16;
+
+/** Cheap checks before the schema: a huge invalid list would make the validator collect an issue per element. */
+function precheck(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('the request body must be a JSON object with "inputs"');
+  const { inputs, outputs } = body as { inputs?: unknown; outputs?: unknown };
+  if (!Array.isArray(inputs)) bad('"inputs" must be an array of tensors');
+  if (inputs.length > MAX_LIST) bad(`"inputs" has ${inputs.length} entries; accepted: one tensor named "${INPUT_NAME}"`);
+  for (const input of inputs as unknown[]) {
+    const shape = typeof input === 'object' && input !== null ? (input as { shape?: unknown }).shape : undefined;
+    if (Array.isArray(shape) && shape.length > MAX_LIST) bad(`an input shape has ${shape.length} dimensions; accepted: [N,1,H,W]`);
+  }
+  if (Array.isArray(outputs) && outputs.length > MAX_LIST) bad(`"outputs" has ${outputs.length} entries; accepted: reconstruction, score`);
+}
+
 /** Flattens row-major nested arrays (the protocol allows both flat and nested `data`). */
 function flatten(data: unknown[], expected: number): Float32Array {
   const out = new Float32Array(expected);
@@ -100,7 +124,7 @@ function flatten(data: unknown[], expected: number): Float32Array {
       for (const x of v) walk(x, depth + 1);
       return;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`input data holds ${JSON.stringify(v) ?? String(v)} at element ${n}; accepted: finite numbers`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`input data holds ${describe(v)} at element ${n}; accepted: finite numbers`);
     if (n >= expected) bad(`input data has more than the ${expected} elements its shape says`);
     out[n++] = v;
   };
@@ -122,6 +146,7 @@ async function infer(c: Context, deps: Deps, m: LoadedModel): Promise<Response> 
     if (e instanceof DarklensError) throw e;
     bad('the request body is not valid JSON');
   }
+  precheck(body);
   const parsed = InferRequestSchema.safeParse(body);
   if (!parsed.success) bad(`the request is not an inference request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   const req = parsed.data;
@@ -138,6 +163,8 @@ async function infer(c: Context, deps: Deps, m: LoadedModel): Promise<Response> 
   if (n > deps.config.limits.maxBatchItems) throw new DarklensError('too_large', `batch of ${n}; accepted: up to ${deps.config.limits.maxBatchItems}`);
   const names = req.outputs?.map((o) => o.name) ?? [...REQUIRED_OUTPUTS];
   for (const name of names) if (!(REQUIRED_OUTPUTS as readonly string[]).includes(name)) bad(`output "${name}" is unknown; accepted: ${REQUIRED_OUTPUTS.join(', ')}`);
+  // Flat data has N*H*W numbers, nested data N rows: refuse anything else before allocating for it.
+  if (input.data.length !== n * h * w && input.data.length !== n) bad(`input data has ${input.data.length} top-level elements; accepted: ${n * h * w} numbers, or ${n} nested [1,${h},${w}] arrays`);
   const data = flatten(input.data, n * h * w);
   const out = await m.session.run({ [INPUT_NAME]: { dims: [n, 1, h, w], data } }, names);
   return c.json({
