@@ -117,8 +117,9 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
   }
   const ok = items.map((_, i) => i).filter((i) => errors[i] === undefined);
 
+  // Models run concurrently: with inference on worker threads one cutout's models spread over the cores.
   const perModel = new Map<string, Map<number, ModelScore>>();
-  for (const r of resolved) {
+  const runModel = async (r: Resolved): Promise<void> => {
     const { model } = r;
     const { width: w, height: h } = model.input;
     const preps = prepared.get(specKey(model))!;
@@ -159,7 +160,8 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
       });
     }
     perModel.set(model.name, scores);
-  }
+  };
+  await Promise.all(resolved.map(runModel));
 
   return items.map((it, i) => {
     const err = errors[i];
