@@ -435,13 +435,51 @@ describe('failed and interrupted runs', () => {
 });
 
 describe('npm start (the README command)', () => {
-  it('runs the demo end to end through the package.json start script', () => {
-    const out = join(dir, 'start');
-    const r = spawnSync('npm', ['start', '--silent', '--', '-o', out, '-n', '1'], { cwd: ROOT, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Contact sheet');
-    for (const klass of ['no_sub', 'spherical', 'vortex']) expect(existsSync(join(out, `${klass}.npy`)), klass).toBe(true);
-    expect(readFileSync(join(out, 'contact-sheet.png')).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+  it('serves the web page and scores a cutout with the shipped models, and stops cleanly on SIGTERM', async () => {
+    // Its own process group, signalled as a terminal's Ctrl-C would be: npm, its shell and the server.
+    const proc = spawn('npm', ['start', '--silent', '--', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise<[number | null, string | null]>((resolve) => proc.once('exit', (code, signal) => resolve([code, signal])));
+    let stdout = '';
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let serverPid = 0;
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm start did not listen within 60 s: ${stdout}`)), 60_000);
+      proc.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const line = stdout.split('\n').find((l) => l.includes('"msg":"listening"'));
+        if (line !== undefined) {
+          clearTimeout(timer);
+          const record = JSON.parse(line) as { url: string; pid: number };
+          serverPid = record.pid;
+          resolve(record.url);
+        }
+      });
+    });
+    try {
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<title>[^<]*darklens/i);
+      const lens = readFileSync(join(ROOT, 'web', 'public', 'examples', readdirSync(join(ROOT, 'web', 'public', 'examples')).find((f) => f.endsWith('.fits'))!));
+      const r = await fetch(`${url}/v1/score`, { method: 'POST', body: lens });
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as { models: Record<string, { loss: number }> };
+      expect(Object.keys(body.models)).toEqual(['dcae', 'vae', 'aae', 'rbm']);
+    } finally {
+      process.kill(-proc.pid!, 'SIGTERM');
+    }
+    await exited;
+    const alive = (): boolean => {
+      try {
+        process.kill(serverPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(), 'the server process ended').toBe(false);
+    expect(stderr).toMatch(/darklens: terminated/);
   });
 });
 

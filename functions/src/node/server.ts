@@ -133,6 +133,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
       server.closeIdleConnections();
     }));
-  log({ level: 'info', msg: 'listening', url, docs: `${url}/docs`, web: webDir ?? null });
+  log({ level: 'info', msg: 'listening', url, docs: `${url}/docs`, web: webDir ?? null, pid: process.pid });
   return { url, store, close };
 }
