@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { encodePngGray, SeededRng, writeFits, writeNpy } from '@darklens/core';
+import { crc32 } from '../../core/src/io/crc32.js';
+import { concat } from './bytes.js';
 import { ROOT } from './cli.js';
 
 export const SCORE = '/v1/score';
@@ -60,16 +62,6 @@ const ONE = 'models=dcae';
 const enc = new TextEncoder();
 export const ascii = (s: string): Uint8Array => enc.encode(s);
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function pick<T>(rng: SeededRng, items: readonly T[]): T {
   return items[rng.int(items.length)]!;
 }
@@ -86,22 +78,6 @@ function flip(rng: SeededRng, bytes: Uint8Array, maxFlips = 8, from = 0): Uint8A
   const n = 1 + rng.int(maxFlips);
   for (let k = 0; k < n && out.length > from; k++) out[from + rng.int(out.length - from)]! ^= 1 + rng.int(255);
   return out;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 function u32be(v: number): Uint8Array {
