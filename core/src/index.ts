@@ -18,3 +18,4 @@ export * from './random.js';
 export * from './stats/finite.js';
 export * from './stats/histogram.js';
 export * from './registry/registry.js';
+export * from './display/diverging.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { combinePValues, encodePngGray, minMaxScale, readPng, writeNpy, type Cutout } from '@darklens/core';
+import { combinePValues, encodePngGray, minMaxScale, quantileThreshold, readPng, writeNpy, type Cutout, type QuantileRule } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
 import { blob, fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, type TestService } from '../helpers/service.js';
 
@@ -218,7 +218,10 @@ describe('GET /v1/models', () => {
     const list = await json<{ models: { name: string; version: string; histogram: { counts: number[] }; calibration: { count: number } }[] }>(await svc.app.request('/v1/models'));
     expect(list.models.map((m) => m.name)).toEqual(MODELS);
     for (const m of list.models) expect(m.histogram.counts.reduce((a, b) => a + b, 0)).toBe(m.calibration.count);
-    const one = await json<{ scores: number[]; thresholds: { items: { name: string; value: number }[] } }>(await svc.app.request('/v1/models/vae'));
+    const one = await json<{ scores: number[]; thresholds: { quantileRule: QuantileRule; items: { name: string; value: number }[] } }>(await svc.app.request('/v1/models/vae'));
+    // What a client (the web page) computes from the served scores and rule is the calibration's own threshold.
+    expect(quantileThreshold(one.scores, 0.05, one.thresholds.quantileRule)).toBe(one.thresholds.items.find((i) => i.name === 'fpr-0.05')!.value);
+    expect(quantileThreshold(one.scores, 0.01, one.thresholds.quantileRule)).toBe(one.thresholds.items.find((i) => i.name === 'fpr-0.01')!.value);
     expect(one.scores).toHaveLength(2500);
     expect(one.scores.every((s, i) => i === 0 || s >= one.scores[i - 1]!)).toBe(true);
     const t = one.thresholds.items.find((i) => i.name === 'fpr-0.05')!;

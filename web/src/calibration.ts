@@ -1,7 +1,8 @@
 /**
  * Verdicts at the page's false-positive rate, computed here from each model's calibration scores so
  * the slider never needs a new request. The rules are the server's (core's code, not a copy):
- * a model flags a cutout when loss > the empirical (1 - fpr) quantile of its calibration scores;
+ * a model flags a cutout when loss > the (1 - fpr) quantile of its calibration scores, read by the
+ * calibration's own quantile rule (served with the model, as Calibrator.thresholdAtFpr uses it);
  * the ensemble flags it when its combined p-value <= fpr (alpha = the chosen FPR).
  */
 import { quantileThreshold } from '@darklens/core';
@@ -22,7 +23,7 @@ export async function loadModels(): Promise<CalibratedModel[]> {
 export type Thresholds = Map<string, number>;
 
 export function thresholdsAt(models: CalibratedModel[], fpr: number): Thresholds {
-  return new Map(models.map((m) => [m.detail.name, quantileThreshold(m.scores, fpr)]));
+  return new Map(models.map((m) => [m.detail.name, quantileThreshold(m.scores, fpr, m.detail.thresholds.quantileRule)]));
 }
 
 export function modelFlagged(loss: number, threshold: number | undefined): boolean {

@@ -14,7 +14,7 @@
  */
 import { DarklensError } from '../errors.js';
 import { parseCalibration, type CalibrationFile, type ThresholdItem } from './calibration-file.js';
-import { sortScores } from './thresholds.js';
+import { quantileThreshold, sortScores, type QuantileRule } from './thresholds.js';
 
 function checkQuery(score: number): number {
   if (typeof score !== 'number' || Number.isNaN(score)) {
@@ -188,6 +188,19 @@ export class Calibrator {
       return threshold;
     }
     return this.thresholdItem(threshold).value;
+  }
+
+  /** The quantile rule of the file's FPR thresholds ('empirical' when it has none). */
+  get quantileRule(): QuantileRule {
+    return this.file.thresholds.items.find((i) => i.method === 'quantile')?.rule ?? 'empirical';
+  }
+
+  /**
+   * Threshold at false-positive rate `fpr` on the calibration scores, by the file's quantile rule:
+   * what the service applies for `fpr=` and the web page's slider shows, from this one definition.
+   */
+  thresholdAtFpr(fpr: number): number {
+    return quantileThreshold(this.reference.sorted, fpr, this.quantileRule);
   }
 
   pValue(score: number): number {

@@ -3,7 +3,7 @@
  * reconstruction as a grey PNG, and the residual (reconstruction - input) as a diverging blue-white-red
  * PNG scaled symmetrically to its largest absolute value (so white is exactly zero residual).
  */
-import { encodePngGray, encodePngRgb } from '@darklens/core';
+import { divergingRgb, encodePngGray, encodePngRgb } from '@darklens/core';
 
 function base64(bytes: Uint8Array): string {
   let s = '';
@@ -29,16 +29,9 @@ export function maxAbs(values: Float32Array): number {
   return m;
 }
 
-/** Residual as RGB: -scale blue (59,76,192), 0 white, +scale red (180,4,38). */
+/** Residual as RGB, scaled so +-scale is full colour (core's divergingRgb). */
 export function divergingPng(width: number, height: number, values: Float32Array, scale: number): Uint8Array {
   const px = new Uint8Array(width * height * 3);
-  const neg = [59, 76, 192];
-  const pos = [180, 4, 38];
-  for (let i = 0; i < width * height; i++) {
-    const t = scale > 0 ? Math.max(-1, Math.min(1, (values[i] ?? 0) / scale)) : 0;
-    const end = t < 0 ? neg : pos;
-    const a = Math.abs(t);
-    for (let c = 0; c < 3; c++) px[3 * i + c] = Math.round(255 + a * ((end[c] ?? 0) - 255));
-  }
+  for (let i = 0; i < width * height; i++) divergingRgb(scale > 0 ? (values[i] ?? 0) / scale : 0, px, 3 * i);
   return encodePngRgb(width, height, px);
 }

@@ -7,7 +7,6 @@ import {
   Calibrator,
   DarklensError,
   parseRegistry,
-  quantileThreshold,
   resolveVersion,
   verifyFile,
   REGISTRY_FILE,
@@ -37,12 +36,11 @@ export class LoadedModel {
     return this.entry.input;
   }
 
-  /** Threshold at false-positive rate `fpr` on the calibration scores, by the calibration's own quantile rule. */
+  /** Calibrator.thresholdAtFpr, cached per fpr. */
   thresholdForFpr(fpr: number): number {
     let t = this.fprThresholds.get(fpr);
     if (t === undefined) {
-      const rule = this.calibrator.file.thresholds.items.find((i) => i.method === 'quantile')?.rule ?? 'empirical';
-      t = quantileThreshold(this.calibrator.reference.sorted, fpr, rule);
+      t = this.calibrator.thresholdAtFpr(fpr);
       if (this.fprThresholds.size < 1000) this.fprThresholds.set(fpr, t);
     }
     return t;

@@ -95,6 +95,7 @@ export const ModelSummarySchema = z
     input: z.object({ width: z.number().int(), height: z.number().int(), pixelScale: z.number(), normalization: z.string(), psfFwhm: z.number().optional() }),
     thresholds: z.object({
       default: z.string(),
+      quantileRule: z.enum(['empirical', 'conformal']).openapi({ description: 'How a threshold at an FPR is read off the sorted scores (core quantileThreshold).' }),
       items: z.array(z.object({ name: z.string(), value: z.number(), method: z.string(), fpr: z.number().optional() })),
     }),
     calibration: z.object({ set: z.string(), count: z.number().int(), min: z.number(), max: z.number() }),

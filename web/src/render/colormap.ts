@@ -1,4 +1,6 @@
 /** Colour maps as 256-entry RGB lookup tables. */
+import { divergingRgb } from '@darklens/core';
+
 export type ColormapName = 'gray' | 'magma';
 
 export const COLORMAPS: ColormapName[] = ['gray', 'magma'];
@@ -30,15 +32,8 @@ export const LUTS: Record<ColormapName, Lut> = {
   magma: fromAnchors(MAGMA),
 };
 
-/**
- * Diverging map of a residual in [-1, 1]: blue (59,76,192) through white to red (180,4,38), the same
- * ends as the API's residual PNGs, so the page and API clients read a residual the same way.
- */
+/** Diverging map of a residual in [-1, 1] (core's, the same as the API's residual PNGs), opaque RGBA. */
 export function divergingColor(t: number, out: Uint8ClampedArray, at: number): void {
-  const a = Math.min(1, Math.abs(t));
-  const end = t < 0 ? [59, 76, 192] : [180, 4, 38];
-  out[at] = 255 + a * (end[0]! - 255);
-  out[at + 1] = 255 + a * (end[1]! - 255);
-  out[at + 2] = 255 + a * (end[2]! - 255);
+  divergingRgb(t, out, at);
   out[at + 3] = 255;
 }

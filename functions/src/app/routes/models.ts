@@ -60,6 +60,7 @@ function summary(set: ModelSet, m: LoadedModel): ModelSummary {
     input: m.input,
     thresholds: {
       default: cal.thresholds.default,
+      quantileRule: m.calibrator.quantileRule,
       items: cal.thresholds.items.map((i) => ({ name: i.name, value: i.value, method: i.method, ...(i.fpr === undefined ? {} : { fpr: i.fpr }) })),
     },
     calibration: { set: cal.calibration.set, count: cal.calibration.count, min: m.calibrator.reference.min, max: m.calibrator.reference.max },
