@@ -19,3 +19,4 @@ export * from './stats/finite.js';
 export * from './stats/histogram.js';
 export * from './registry/registry.js';
 export * from './display/diverging.js';
+export * from './onnx/contract.js';

@@ -7,19 +7,17 @@ import {
   Calibrator,
   DarklensError,
   parseRegistry,
+  readContract,
   resolveVersion,
   verifyFile,
   REGISTRY_FILE,
   type CalibrationInput,
+  type GraphContract,
   type Registry,
   type RegistryVersion,
 } from '@darklens/core';
 import type { InferenceEngine, ModelSession } from './engine.js';
 import type { ModelSource } from './model-source.js';
-
-/** Outputs every darklens ONNX model has (see training's export). */
-export const REQUIRED_OUTPUTS = ['reconstruction', 'score'] as const;
-export const INPUT_NAME = 'input';
 
 export class LoadedModel {
   private readonly fprThresholds = new Map<number, number>();
@@ -30,6 +28,8 @@ export class LoadedModel {
     readonly entry: RegistryVersion,
     readonly calibrator: Calibrator,
     readonly session: ModelSession,
+    /** What its graph offers (scores, residual). */
+    readonly contract: GraphContract,
   ) {}
 
   get input(): CalibrationInput {
@@ -67,12 +67,14 @@ async function loadVersion(source: ModelSource, engine: InferenceEngine, registr
     throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration is for ${ci.width}x${ci.height} inputs, the registry says ${entry.input.width}x${entry.input.height}`);
   }
   const session = await engine.createSession(onnx);
-  const missing = REQUIRED_OUTPUTS.filter((o) => !session.outputNames.includes(o));
-  if (missing.length > 0 || !session.inputNames.includes(INPUT_NAME)) {
+  let contract: GraphContract;
+  try {
+    contract = readContract(`model ${name} ${v}`, session.inputNames, session.outputNames);
+  } catch (e) {
     await session.release();
-    throw new DarklensError('integrity_mismatch', `model ${name} ${v}: the ONNX graph needs input "${INPUT_NAME}" and outputs ${REQUIRED_OUTPUTS.join(', ')}`);
+    throw e;
   }
-  return new LoadedModel(name, v, entry, calibrator, session);
+  return new LoadedModel(name, v, entry, calibrator, session, contract);
 }
 
 /** One consistent snapshot of the registry and its default models. */

@@ -10,6 +10,9 @@ import {
   combinePValues,
   DarklensError,
   maskedMse,
+  ONNX_INPUT,
+  ONNX_RECONSTRUCTION,
+  ONNX_SCORE,
   prepareCutout,
   quantileThresholdName,
   type Cutout,
@@ -17,7 +20,7 @@ import {
   type PreparedCutout,
 } from '@darklens/core';
 import { divergingPng, grayPng, maxAbs, pngDataUrl } from './images.js';
-import { INPUT_NAME, type LoadedModel, type ModelSet } from './model-store.js';
+import type { LoadedModel, ModelSet } from './model-store.js';
 import type { ImageOutput, ModelScore, ScoreResult } from './schemas.js';
 
 export type ThresholdChoice =
@@ -128,9 +131,9 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
       const chunk = ok.slice(start, start + RUN_BATCH);
       const input = new Float32Array(chunk.length * w * h);
       chunk.forEach((idx, j) => input.set(preps[idx]!.pixels, j * w * h));
-      const out = await model.session.run({ [INPUT_NAME]: { dims: [chunk.length, 1, h, w], data: input } }, ['reconstruction', 'score']);
-      const recon = out.reconstruction!.data;
-      const graphScore = out.score!.data;
+      const out = await model.session.run({ [ONNX_INPUT]: { dims: [chunk.length, 1, h, w], data: input } }, [ONNX_RECONSTRUCTION, ONNX_SCORE]);
+      const recon = out[ONNX_RECONSTRUCTION]!.data;
+      const graphScore = out[ONNX_SCORE]!.data;
       chunk.forEach((idx, j) => {
         const prep = preps[idx]!;
         const rec = recon.subarray(j * w * h, (j + 1) * w * h);

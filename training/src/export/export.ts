@@ -14,15 +14,15 @@
  * casts them back to float32, so inputs, outputs and arithmetic stay float32).
  */
 import type * as TfNamespace from '@tensorflow/tfjs';
-import { DarklensError, SCORE_DEFINITION } from '@darklens/core';
+import { DarklensError, ONNX_INPUT, ONNX_RECONSTRUCTION, ONNX_RESIDUAL, ONNX_SCORE, SCORE_DEFINITION } from '@darklens/core';
 import { convertLayersModel } from './convert.js';
 import { encodeModel, ONNX_DOUBLE, ONNX_FLOAT, ONNX_FLOAT16, type OnnxModel, type OnnxNode } from './onnx-proto.js';
 import { toFloat16Bytes } from './float16.js';
 
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
-export const ONNX_INPUT = 'input';
-export const ONNX_OUTPUTS = { reconstruction: 'reconstruction', score: 'score', residual: 'residual' } as const;
+/** The graph's output names (core's ONNX contract). */
+export const ONNX_OUTPUTS = { reconstruction: ONNX_RECONSTRUCTION, score: ONNX_SCORE, residual: ONNX_RESIDUAL } as const;
 
 export interface ExportOptions {
   /** Also output the residual map input - reconstruction. */

@@ -4,9 +4,8 @@
  * evaluate` report on .onnx files (float16 variants, registry versions) directly.
  */
 import { readFile } from 'node:fs/promises';
-import { DarklensError } from '@darklens/core';
+import { DarklensError, ONNX_INPUT, ONNX_RECONSTRUCTION, ONNX_SCORE } from '@darklens/core';
 import type { ImageSet } from '../train/data.js';
-import { ONNX_INPUT, ONNX_OUTPUTS } from './export.js';
 
 /** Per-image scores (and reconstructions into `recon`) of `set`, in batches, with the ONNX model in `path`. */
 export async function onnxScores(path: string, set: ImageSet, batchSize: number, recon?: Float32Array): Promise<Float32Array> {
@@ -25,8 +24,8 @@ export async function onnxScores(path: string, set: ImageSet, batchSize: number,
       } catch (e) {
         throw new DarklensError('bad_shape', `${path}: the model refused ${set.size}x${set.size} images (${(e as Error).message.split('\n')[0]})`);
       }
-      scores.set(out[ONNX_OUTPUTS.score]!.data as Float32Array, start);
-      if (recon !== undefined) recon.set(out[ONNX_OUTPUTS.reconstruction]!.data as Float32Array, start * px);
+      scores.set(out[ONNX_SCORE]!.data as Float32Array, start);
+      if (recon !== undefined) recon.set(out[ONNX_RECONSTRUCTION]!.data as Float32Array, start * px);
     }
     return scores;
   } finally {

@@ -8,10 +8,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
-import { DarklensError, resolveVersion } from '@darklens/core';
+import { DarklensError, ONNX_INPUT, ONNX_RECONSTRUCTION, resolveVersion, scoreOutputName } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import { requireKey } from '../middleware/auth.js';
-import { INPUT_NAME, REQUIRED_OUTPUTS, type LoadedModel } from '../model-store.js';
+import type { LoadedModel } from '../model-store.js';
 
 export const PLATFORM = 'onnxruntime_onnx';
 
@@ -76,17 +76,19 @@ function bad(message: string): never {
   throw new DarklensError('invalid_argument', message);
 }
 
+/** The outputs infer offers: the reconstruction and every score of the graph. */
+function outputNames(m: LoadedModel): string[] {
+  return [ONNX_RECONSTRUCTION, ...m.contract.scores.map(scoreOutputName)];
+}
+
 function metadata(m: LoadedModel, versions: string[]) {
   const { width: w, height: h } = m.input;
   return {
     name: m.name,
     versions,
     platform: PLATFORM,
-    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, 1, h, w] }],
-    outputs: [
-      { name: 'reconstruction', datatype: 'FP32', shape: [-1, 1, h, w] },
-      { name: 'score', datatype: 'FP32', shape: [-1] },
-    ],
+    inputs: [{ name: ONNX_INPUT, datatype: 'FP32', shape: [-1, 1, h, w] }],
+    outputs: outputNames(m).map((name) => ({ name, datatype: 'FP32', shape: name === ONNX_RECONSTRUCTION ? [-1, 1, h, w] : [-1] })),
   };
 }
 
@@ -106,12 +108,12 @@ function precheck(body: unknown): void {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('the request body must be a JSON object with "inputs"');
   const { inputs, outputs } = body as { inputs?: unknown; outputs?: unknown };
   if (!Array.isArray(inputs)) bad('"inputs" must be an array of tensors');
-  if (inputs.length > MAX_LIST) bad(`"inputs" has ${inputs.length} entries; accepted: one tensor named "${INPUT_NAME}"`);
+  if (inputs.length > MAX_LIST) bad(`"inputs" has ${inputs.length} entries; accepted: one tensor named "${ONNX_INPUT}"`);
   for (const input of inputs as unknown[]) {
     const shape = typeof input === 'object' && input !== null ? (input as { shape?: unknown }).shape : undefined;
     if (Array.isArray(shape) && shape.length > MAX_LIST) bad(`an input shape has ${shape.length} dimensions; accepted: [N,1,H,W]`);
   }
-  if (Array.isArray(outputs) && outputs.length > MAX_LIST) bad(`"outputs" has ${outputs.length} entries; accepted: reconstruction, score`);
+  if (Array.isArray(outputs) && outputs.length > MAX_LIST) bad(`"outputs" has ${outputs.length} entries; accepted: at most ${MAX_LIST} output names`);
 }
 
 /** Flattens row-major nested arrays (the protocol allows both flat and nested `data`). */
@@ -151,22 +153,23 @@ async function infer(c: Context, deps: Deps, m: LoadedModel): Promise<Response> 
   if (!parsed.success) bad(`the request is not an inference request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   const req = parsed.data;
   const { width: w, height: h } = m.input;
-  if (req.inputs.length !== 1 || req.inputs[0]!.name !== INPUT_NAME) {
-    bad(`model ${m.name} takes one input named "${INPUT_NAME}"; the request has ${req.inputs.map((i) => `"${i.name}"`).join(', ') || 'none'}`);
+  if (req.inputs.length !== 1 || req.inputs[0]!.name !== ONNX_INPUT) {
+    bad(`model ${m.name} takes one input named "${ONNX_INPUT}"; the request has ${req.inputs.map((i) => `"${i.name}"`).join(', ') || 'none'}`);
   }
   const input = req.inputs[0]!;
-  if (input.datatype !== 'FP32') bad(`input "${INPUT_NAME}" has datatype ${input.datatype}; accepted: FP32`);
+  if (input.datatype !== 'FP32') bad(`input "${ONNX_INPUT}" has datatype ${input.datatype}; accepted: FP32`);
   const [n, ch, hh, ww] = input.shape;
   if (input.shape.length !== 4 || ch !== 1 || hh !== h || ww !== w || n === undefined || n < 1) {
     bad(`input shape [${input.shape.join(',')}]; accepted: [N,1,${h},${w}] with N >= 1`);
   }
   if (n > deps.config.limits.maxBatchItems) throw new DarklensError('too_large', `batch of ${n}; accepted: up to ${deps.config.limits.maxBatchItems}`);
-  const names = req.outputs?.map((o) => o.name) ?? [...REQUIRED_OUTPUTS];
-  for (const name of names) if (!(REQUIRED_OUTPUTS as readonly string[]).includes(name)) bad(`output "${name}" is unknown; accepted: ${REQUIRED_OUTPUTS.join(', ')}`);
+  const offered = outputNames(m);
+  const names = req.outputs?.map((o) => o.name) ?? offered;
+  for (const name of names) if (!offered.includes(name)) bad(`output "${name}" is unknown; accepted: ${offered.join(', ')}`);
   // Flat data has N*H*W numbers, nested data N rows: refuse anything else before allocating for it.
   if (input.data.length !== n * h * w && input.data.length !== n) bad(`input data has ${input.data.length} top-level elements; accepted: ${n * h * w} numbers, or ${n} nested [1,${h},${w}] arrays`);
   const data = flatten(input.data, n * h * w);
-  const out = await m.session.run({ [INPUT_NAME]: { dims: [n, 1, h, w], data } }, names);
+  const out = await m.session.run({ [ONNX_INPUT]: { dims: [n, 1, h, w], data } }, names);
   return c.json({
     model_name: m.name,
     model_version: m.version,

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { readContract, scoreOutputName } from './contract.js';
+
+describe('ONNX contract', () => {
+  it('names the MSE output `score` and the others `score_<name>`', () => {
+    expect(scoreOutputName('mse')).toBe('score');
+    expect(scoreOutputName('chi2')).toBe('score_chi2');
+  });
+
+  it('reads the scores a graph offers, mse first', () => {
+    expect(readContract('m', ['input'], ['reconstruction', 'score'])).toEqual({ scores: ['mse'], residual: false });
+    expect(readContract('m', ['input'], ['score_b', 'reconstruction', 'residual', 'score', 'score_a'])).toEqual({ scores: ['mse', 'b', 'a'], residual: true });
+  });
+
+  it('refuses a graph without the input or a required output, naming what it has', () => {
+    expect(() => readContract('dcae v9', ['x'], ['reconstruction', 'score'])).toThrow(/dcae v9: .*needs input "input".*inputs x/);
+    expect(() => readContract('dcae v9', ['input'], ['reconstruction'])).toThrow(/outputs reconstruction, score; it has .*outputs reconstruction$/);
+  });
+});
