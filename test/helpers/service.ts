@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { writeFits, type Cutout } from '@darklens/core';
-import { createApp, ModelStore, type ServiceConfig, DEFAULT_CONFIG, type LogRecord } from '@darklens/functions';
+import { createService, type ModelStore, type ServiceConfig, DEFAULT_CONFIG, type LogRecord, type App } from '@darklens/functions';
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { renderRange, resolveSpec, type LensClass } from '@darklens/training';
 import { ROOT } from './cli.js';
@@ -12,16 +12,15 @@ import { ROOT } from './cli.js';
 export const SHIPPED_MODELS = join(ROOT, 'models');
 
 export interface TestService {
-  app: ReturnType<typeof createApp>;
+  app: App;
   store: ModelStore;
   logs: LogRecord[];
 }
 
 export async function shippedService(config: Partial<ServiceConfig> = {}, modelsDir = SHIPPED_MODELS): Promise<TestService> {
-  const store = new ModelStore(folderSource(modelsDir), ortNodeEngine());
-  await store.reload();
   const logs: LogRecord[] = [];
-  const app = createApp({ store, config: { ...DEFAULT_CONFIG, ...config }, log: (r) => logs.push(r) });
+  const { app, store, ready } = createService({ source: folderSource(modelsDir), engine: ortNodeEngine(), config: { ...DEFAULT_CONFIG, ...config }, log: (r) => logs.push(r) });
+  await ready;
   return { app, store, logs };
 }
 

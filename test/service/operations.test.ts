@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, DEFAULT_CONFIG, ModelStore, type InferenceEngine, type ScoreResult } from '@darklens/functions';
+import { createService, DEFAULT_CONFIG, type InferenceEngine, type ScoreResult } from '@darklens/functions';
 import { folderSource } from '@darklens/functions/node';
 import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
 
@@ -115,9 +115,8 @@ describe('registry reload', () => {
   }
 
   it('swaps atomically: requests during the reload all succeed, each on one version', async () => {
-    const store = new ModelStore(folderSource(dir), (await import('@darklens/functions/node')).ortNodeEngine());
-    await store.reload();
-    const app = createApp({ store, config: { ...DEFAULT_CONFIG, adminKey: 'admin' } });
+    const { app, store, ready } = createService({ source: folderSource(dir), engine: (await import('@darklens/functions/node')).ortNodeEngine(), config: { ...DEFAULT_CONFIG, adminKey: 'admin' } });
+    await ready;
     await publishV2();
     const body = fitsOf(lens);
     const requests = Array.from({ length: 24 }, () => post(app, '/v1/score?models=dcae,rbm', body));
@@ -140,8 +139,8 @@ describe('registry reload', () => {
   });
 
   it('refuses a model file that does not match its sha256 and keeps serving the previous set', async () => {
-    const store = new ModelStore(folderSource(dir), (await import('@darklens/functions/node')).ortNodeEngine());
-    const first = await store.reload();
+    const { store, ready } = createService({ source: folderSource(dir), engine: (await import('@darklens/functions/node')).ortNodeEngine() });
+    const first = await ready;
     const onnx = join(dir, 'aae', 'v1', 'model.onnx'); // aae's default stays v1 through this suite
     const bytes = await readFile(onnx);
     bytes[bytes.length - 10]! ^= 0xff;
@@ -149,9 +148,8 @@ describe('registry reload', () => {
     await expect(store.reload()).rejects.toMatchObject({ code: 'integrity_mismatch' });
     expect(store.lastError).toMatch(/sha256/);
     expect(store.current()).toBe(first);
-    const fresh = new ModelStore(folderSource(dir), (await import('@darklens/functions/node')).ortNodeEngine());
-    await expect(fresh.reload()).rejects.toMatchObject({ code: 'integrity_mismatch' });
-    const app = createApp({ store: fresh });
+    const { app, ready: freshReady } = createService({ source: folderSource(dir), engine: (await import('@darklens/functions/node')).ortNodeEngine() });
+    await expect(freshReady).rejects.toMatchObject({ code: 'integrity_mismatch' });
     const r = await app.request('/v2/health/ready');
     expect(r.status).toBe(503);
     expect(((await (await post(app, '/v1/score', fitsOf(lens))).json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unavailable' });
@@ -171,10 +169,9 @@ describe('internal errors', () => {
         return { inputNames: s.inputNames, outputNames: s.outputNames, release: () => s.release(), run: () => Promise.reject(new Error('kernel exploded at secret/path.ts:12')) };
       },
     };
-    const store = new ModelStore(folderSource(SHIPPED_MODELS), failing, { models: ['rbm'] });
-    await store.reload();
     const logs: Record<string, unknown>[] = [];
-    const app = createApp({ store, log: (r) => logs.push(r) });
+    const { app, store, ready } = createService({ source: folderSource(SHIPPED_MODELS), engine: failing, models: ['rbm'], log: (r) => logs.push(r) });
+    await ready;
     const r = await post(app, '/v1/score', fitsOf(lens));
     expect(r.status).toBe(500);
     const text = await r.text();

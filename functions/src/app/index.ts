@@ -5,6 +5,8 @@ export * from './http-errors.js';
 export * from './model-source.js';
 export * from './model-store.js';
 export * from './scoring.js';
+export * from './service.js';
 export * from './schemas.js';
+export type { App } from './context.js';
 export type { LogRecord, LogSink } from './middleware/logger.js';
 export { Metrics } from './middleware/metrics.js';

@@ -8,10 +8,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { REGISTRY_FILE } from '@darklens/core';
-import { createApp } from '../app/app.js';
-import { DEFAULT_CONFIG, type ServiceConfig } from '../app/config.js';
+import type { ServiceConfig } from '../app/config.js';
 import type { LogSink } from '../app/middleware/logger.js';
-import { ModelStore } from '../app/model-store.js';
+import type { ModelStore } from '../app/model-store.js';
+import { createService } from '../app/service.js';
 import { folderSource } from './fs-source.js';
 import { ortNodeEngine } from './ort-engine.js';
 import { ortWorkerEngine } from './ort-worker-engine.js';
@@ -77,15 +77,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const intra = options.threads === undefined ? {} : { intraOpThreads: options.threads };
   const pool = options.workers === 0 ? undefined : ortWorkerEngine({ ...intra, ...(options.workers === undefined ? {} : { workers: options.workers }) });
   const engine = pool ?? ortNodeEngine(intra);
-  const storeOptions = options.models === undefined ? {} : { models: options.models };
-  const store = new ModelStore(folderSource(options.modelsDir), engine, storeOptions);
-  const set = await store.reload().catch(async (e: unknown) => {
+  const { app, store, ready } = createService({
+    source: folderSource(options.modelsDir),
+    engine,
+    log,
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.models === undefined ? {} : { models: options.models }),
+  });
+  await ready.catch(async (e: unknown) => {
     await pool?.close();
     throw e;
   });
-  log({ level: 'info', msg: 'models loaded', engine: engine.name, registry: store.source.location, models: set.names.map((n) => `${n}@${set.model(n).version}`) });
-
-  const app = createApp({ store, config: options.config ?? DEFAULT_CONFIG, log });
   const webDir = options.webDir;
   const fetch = async (req: Request): Promise<Response> => {
     const { pathname } = new URL(req.url);
