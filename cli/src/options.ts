@@ -62,7 +62,8 @@ export function withSpecOptions(cmd: Command): Command {
     .option('--f-sub <fraction>', 'substructure mass fraction of the host', num('f_sub'))
     .option('--n-sub <count>', 'number of subhalos / vortex point masses', int('number of subhalos', 1, 10000))
     .option('--psf-fwhm <arcsec>', 'Gaussian PSF FWHM (0 disables the PSF)', num('PSF FWHM'))
-    .option('--supersample <n>', 'sub-pixels per pixel side before binning', int('supersampling', 1, 16));
+    .option('--supersample <n>', 'sub-pixels per pixel side before binning', int('supersampling', 1, 16))
+    .option('--mass-conserving', 'take the subhalos\' mass from the host (Einstein radius unchanged: only the arcs\' shape differs)');
 }
 
 export interface SpecOptionValues {
@@ -73,6 +74,7 @@ export interface SpecOptionValues {
   nSub?: number;
   psfFwhm?: number;
   supersample?: number;
+  massConserving?: boolean;
 }
 
 export function overridesFrom(o: SpecOptionValues): SpecOverrides {
@@ -84,5 +86,6 @@ export function overridesFrom(o: SpecOptionValues): SpecOverrides {
   if (o.nSub !== undefined) out.nSub = o.nSub;
   if (o.psfFwhm !== undefined) out.psfFwhm = o.psfFwhm;
   if (o.supersample !== undefined) out.supersample = o.supersample;
+  if (o.massConserving === true) out.massConserving = true;
   return out;
 }

@@ -21,6 +21,11 @@ interface CutoutFields {
 export interface Cutout extends CutoutFields {
   /** Pixel values, length width*height. Masked pixels hold NaN. */
   data: Float32Array;
+  /**
+   * Noise variance of each pixel in the units of `data` squared, when the file carries a variance
+   * plane (LSST-like IMAGE / MASK / VARIANCE extensions); length width*height.
+   */
+  variance?: Float32Array;
 }
 
 /** A stack of equally sized images, e.g. an .npy [N,1,H,W] file. */

@@ -4,8 +4,8 @@ import { filterRows, sortRows, statusOf, toCsv, type Row } from './batch';
 
 function line(index: number, name: string, pValue: number, loss: number): BatchLine {
   const result: ScoreResult = {
-    input: { format: 'fits', width: 64, height: 64, pixelScale: 0.1, assumedPixelScale: false, masked: 0, resampled: null },
-    models: { dcae: { version: 'v1', loss, threshold: { name: 'fpr-0.05', value: 3e-4, fpr: 0.05 }, pValue, percentile: 50, normalizedScore: 0.5, flagged: false } },
+    input: { format: 'fits', width: 64, height: 64, pixelScale: 0.1, assumedPixelScale: false, masked: 0, resampled: null, noise: 'estimated' },
+    models: { dcae: { version: 'v1', score: 'mse', loss, threshold: { name: 'fpr-0.05', value: 3e-4, fpr: 0.05 }, pValue, percentile: 50, normalizedScore: 0.5, flagged: false } },
     ensemble: { method: 'cauchy', pValue, alpha: 0.05, flagged: false, models: ['dcae'] },
   };
   return { index, name, ...result };

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DarklensError, LABELLED_METRICS, type CalibrationFile, type LabelledMetric } from '@darklens/core';
+import { DarklensError, LABELLED_METRICS, scoreFile, SCORE_NAMES, type CalibrationFile, type LabelledMetric } from '@darklens/core';
 import { calibrate, type BackendName } from '@darklens/training';
 import { runSignal } from '../context.js';
 import { int, num, withBackendOption } from '../options.js';
@@ -19,6 +19,7 @@ interface CalibrateCommandOptions {
   backend?: BackendName;
   maxImages?: number;
   pixelScale?: number;
+  defaultScore?: string;
 }
 
 /** A comma-separated list of numbers. */
@@ -57,7 +58,7 @@ export function thresholdTable(file: CalibrationFile): string {
 export function calibrateCommand(): Command {
   const cmd = new Command('calibrate')
     .description(
-      'calibrate a trained checkpoint on held-out NORMAL (no_sub) images: thresholds, bootstrap CIs and the scores behind p-values, written to calibration.json',
+      'calibrate a trained checkpoint on held-out NORMAL (no_sub) images, scoring its exported model.onnx (exported first when missing) through the service\'s scoring path: for every score of the graph, thresholds, bootstrap CIs and the scores behind p-values, written to calibration.json',
     )
     .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder written by `darklens train`')
     .requiredOption('-d, --data <path>', 'held-out no_sub images (.npy file or folder of .npy/FITS files); never the training set')
@@ -67,6 +68,7 @@ export function calibrateCommand(): Command {
     .option('--anomalies <list>', 'anomalous image sets (.npy), comma-separated, for the F1 / Youden thresholds', pathList)
     .option('--metric <name>', `labelled threshold to fit with --anomalies: ${LABELLED_METRICS.join(' or ')} (default: both)`)
     .option('--default <name>', 'name of the default threshold (default fpr-0.05, or the first fpr)')
+    .option('--default-score <name>', `the score requests get when they name none: ${SCORE_NAMES.join(', ')}`, 'mse')
     .option('-s, --seed <n>', 'seed of the bootstrap resampling', int('seed', 0, 0xffffffff), 0)
     .option('--resamples <n>', 'bootstrap resamples of the threshold CIs (0: no CIs)', int('resamples', 0, 1_000_000), 1000)
     .option('--pixel-scale <arcsec>', 'arcsec per pixel of the images (default: from the simulation manifest beside the data)', num('pixel scale'))
@@ -102,16 +104,19 @@ export function calibrateCommand(): Command {
       ...(o.anomalies !== undefined ? { labelled: o.anomalies.map((path) => ({ path, label: 1 as const })) } : {}),
       ...(o.metric !== undefined ? { metric: o.metric as LabelledMetric } : {}),
       ...(o.default !== undefined ? { defaultThreshold: o.default } : {}),
+      ...(o.defaultScore !== undefined ? { defaultScore: o.defaultScore } : {}),
       ...(o.out !== undefined ? { outPath: o.out } : {}),
       ...(o.backend !== undefined ? { backend: o.backend } : {}),
       ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
       ...(o.pixelScale !== undefined ? { pixelScale: o.pixelScale } : {}),
     });
-    const f = r.file;
-    process.stdout.write(
-      `${f.calibration.count} held-out images of ${f.calibration.set}, scores ${fmt(f.calibration.scores[0]!)} to ${fmt(f.calibration.scores[f.calibration.count - 1]!)} (backend ${r.backend})\n` +
-        thresholdTable(f) +
-        `(* default threshold) calibration ${r.outPath}\n`,
-    );
+    for (const name of Object.keys(r.file.scores)) {
+      const f = scoreFile(r.file, name);
+      process.stdout.write(
+        `\n${name}${name === r.file.defaultScore ? ' (default score)' : ''}: ${f.calibration.count} held-out images of ${f.calibration.set}, scores ${fmt(f.calibration.scores[0]!)} to ${fmt(f.calibration.scores[f.calibration.count - 1]!)}\n` +
+          thresholdTable(f),
+      );
+    }
+    process.stdout.write(`(* default threshold; scored with ${r.backend}, ONNX sha256 ${r.file.model.onnxSha256?.slice(0, 16) ?? '-'}...) calibration ${r.outPath}\n`);
   });
 }

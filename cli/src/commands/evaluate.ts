@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DarklensError, SCORE_DEFINITION } from '@darklens/core';
+import { DarklensError, SCORES } from '@darklens/core';
 import { evaluate, evaluateReport, findCheckpoints, MODEL_NAMES, referenceAucs, REFERENCE_RESULTS, writeComparison, type BackendName, type EvaluationReport } from '@darklens/training';
-import { int, withBackendOption } from '../options.js';
+import { int, num as numOption, withBackendOption } from '../options.js';
 
 interface EvaluateCommandOptions {
   data?: string;
@@ -22,6 +22,8 @@ interface EvaluateCommandOptions {
   vortex?: string;
   report?: string;
   bins: number;
+  score?: string;
+  pixelScale?: number;
 }
 
 const num = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
@@ -38,7 +40,7 @@ export function reportSummary(r: EvaluationReport): string {
   const preset = r.preset;
   const lines: string[] = [];
   const counts = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => r.counts[k] > 0).map((k) => `${k} ${r.counts[k]}`).join(', ');
-  lines.push(`images: ${counts} (backend ${r.backend})`);
+  lines.push(`images: ${counts} (${r.backend}, ${r.onnx.path}); main score ${r.score}`);
   const m = r.metrics;
   if (m !== null) {
     lines.push(`ROC AUC pooled      ${num(m.aucPooled)}${referenceNote(preset)}`);
@@ -55,15 +57,17 @@ export function reportSummary(r: EvaluationReport): string {
       lines.push(`W1 ${k.padEnd(16)} ${num(c.w1)}${k === 'no_sub' && preset === 'model-a' ? `   (reference Model A at 150x150: ${Object.entries(w1Ref).map(([n, v]) => `${n} ${v}`).join(', ')})` : ''}`);
     }
   }
+  const others = Object.entries(r.metricsByScore).filter(([name, x]) => name !== r.score && x !== null);
+  if (others.length > 0) lines.push(`other scores, pooled AUC / TPR at 1%: ${others.map(([name, x]) => `${name} ${num(x!.aucPooled)} / ${num(x!.tprAt1.tpr)}`).join(', ')}`);
   lines.push(`report: ${r.files.markdown}, ${r.files.json}, ${r.files.roc ?? '(no ROC: no substructure set)'}, ${r.files.scores}`);
   return lines.join('\n') + '\n';
 }
 
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
-    .description('score images with a trained checkpoint: per-image reconstruction MSE (the anomaly score); with --report, the labelled evaluation report (ROC AUC, AUPR, TPR at fixed FPR, W1, plots)')
+    .description('score images with a trained model (its exported ONNX file, through the service\'s scoring path): every anomaly score of the graph; with --report, the labelled evaluation report (ROC AUC, AUPR, TPR at fixed FPR, W1, plots)')
     .option('-d, --data <path>', 'score one unlabelled .npy file or folder of .npy/FITS files')
-    .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder written by `darklens train`; with --report also a parent folder of several (dcae/, vae/, aae/, rbm/): one report each plus a comparison')
+    .requiredOption('-c, --checkpoint <dir>', 'checkpoint folder written by `darklens train` (scored through its model.onnx, exported when missing) or an .onnx file; with --report also a parent folder of several (dcae/, vae/, aae/, rbm/): one report each plus a comparison')
     .option('-o, --out <file>', 'with --data: write the reconstructions as .npy [N,1,H,W] float32 (and scores.json beside it)')
     .option('--scores <file>', 'with --data: write the scores as JSON here')
     .option('--no-sub <path>', 'labelled test set without substructure (for --report)')
@@ -71,6 +75,8 @@ export function evaluateCommand(): Command {
     .option('--vortex <path>', 'labelled test set with vortices (for --report)')
     .option('--report <dir>', 'write report.json, report.md, roc.png, scores.png and <class>_recon.npy here (needs --no-sub)')
     .option('--bins <n>', 'score histogram bins of the report', int('bins', 1, 10000), 40)
+    .option('--score <name>', `the report's main score (tables, pictures): ${Object.keys(SCORES).join(', ')} (default: the calibrated default, else mse)`)
+    .option('--pixel-scale <arcsec>', 'arcsec per pixel of the model\'s grid (default: the training data\'s, else the images\' own)', numOption('pixel scale'))
     .option('-b, --batch-size <n>', 'images per forward pass (does not change the scores)', int('batch size', 1, 65536), 64)
     .option('--max-images <n>', 'score only the first N images (of each set)', int('max images', 1, 100_000_000));
   withBackendOption(cmd);
@@ -106,6 +112,7 @@ export function evaluateCommand(): Command {
           outDir: several ? join(o.report, c.name) : o.report,
           bins: o.bins,
           batchSize: o.batchSize,
+          ...(o.score !== undefined ? { score: o.score } : {}),
           ...(o.backend !== undefined ? { backend: o.backend } : {}),
           ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
         });
@@ -128,13 +135,22 @@ export function evaluateCommand(): Command {
       ...(o.out !== undefined ? { outPath: o.out } : {}),
       ...(o.backend !== undefined ? { backend: o.backend } : {}),
       ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),
+      ...(o.pixelScale !== undefined ? { pixelScale: o.pixelScale } : {}),
     });
     const scoresPath = o.scores ?? (o.out !== undefined ? join(dirname(o.out), 'scores.json') : undefined);
     if (scoresPath !== undefined) {
-      const json = { data: o.data, checkpoint: o.checkpoint, score: SCORE_DEFINITION, count: r.count, mean: r.mean, scores: Array.from(r.scores) };
+      const json = {
+        data: o.data,
+        checkpoint: o.checkpoint,
+        onnx: r.onnx,
+        count: r.count,
+        definitions: Object.fromEntries(r.scoreNames.map((s) => [s, (SCORES as Record<string, string>)[s] ?? s])),
+        means: r.means,
+        scores: Object.fromEntries(r.scoreNames.map((s) => [s, Array.from(r.scores[s]!)])),
+      };
       await writeFile(scoresPath, JSON.stringify(json) + '\n');
     }
-    process.stdout.write(`${r.count} images, mean score ${r.mean.toPrecision(6)} (backend ${r.backend})` +
+    process.stdout.write(`${r.count} images, mean ${r.scoreNames.map((s) => `${s} ${r.means[s]!.toPrecision(6)}`).join(', ')} (${r.backend}, ${r.onnx.path})` +
       (o.out !== undefined ? `; reconstructions ${o.out}` : '') + (scoresPath !== undefined ? `; scores ${scoresPath}` : '') + '\n');
   });
 }

@@ -13,6 +13,7 @@
  * normal scores (and, optionally, labelled anomalies) and returns it already validated.
  */
 import { DarklensError } from '../errors.js';
+import { MSE_SCORE, SCORES } from '../onnx/contract.js';
 import { histogram } from '../stats/histogram.js';
 import {
   bootstrapThreshold,
@@ -29,9 +30,8 @@ import {
 
 export const CALIBRATION_VERSION = 1;
 
-/** What a score is; a calibration file for any other score is refused. */
-export const SCORE_DEFINITION =
-  'per-image mean squared error between the [0,1] min-max-scaled input and its reconstruction' as const;
+/** What the MSE score is (core's contract defines every score). */
+export const SCORE_DEFINITION = SCORES.mse;
 
 export type ThresholdMethod = 'quantile' | 'mean+ksigma' | 'manual' | 'f1' | 'youden';
 
@@ -57,6 +57,8 @@ export interface ThresholdItem {
 export interface CalibrationModel {
   name: string;
   version?: string;
+  /** sha256 (hex) of the ONNX file the scores were computed with. */
+  onnxSha256?: string;
 }
 
 export interface CalibrationInput {
@@ -73,7 +75,8 @@ export interface CalibrationInput {
 export interface CalibrationFile {
   version: 1;
   model: CalibrationModel;
-  score: { definition: typeof SCORE_DEFINITION };
+  /** The score calibrated: its name (onnx/contract.ts SCORES) and definition. */
+  score: { name: string; definition: string };
   input: CalibrationInput;
   calibration: {
     /** Name of the held-out normal set the scores come from. */
@@ -214,13 +217,21 @@ export function parseCalibration(json: unknown): CalibrationFile {
     fail('version', `is ${describe(root.version)}; this darklens reads calibration version ${CALIBRATION_VERSION}`);
   }
 
-  const m = record(root.model, 'model', ['name'], ['version']);
+  const m = record(root.model, 'model', ['name'], ['version', 'onnxSha256']);
   const model: CalibrationModel = { name: str(m.name, 'model.name') };
   if (m.version !== undefined) model.version = str(m.version, 'model.version');
+  if (m.onnxSha256 !== undefined) {
+    if (typeof m.onnxSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.onnxSha256)) fail('model.onnxSha256', `is ${describe(m.onnxSha256)}; 64 lowercase hex digits are expected`);
+    model.onnxSha256 = m.onnxSha256;
+  }
 
-  const sc = record(root.score, 'score', ['definition']);
-  if (sc.definition !== SCORE_DEFINITION) {
-    fail('score.definition', `is ${describe(sc.definition)}; only "${SCORE_DEFINITION}" is supported`);
+  // Files written before the noise-aware scores name no score: theirs is the MSE.
+  const sc = record(root.score, 'score', ['definition'], ['name']);
+  const scoreName = sc.name === undefined ? MSE_SCORE : str(sc.name, 'score.name');
+  const definition = Object.hasOwn(SCORES, scoreName) ? SCORES[scoreName as keyof typeof SCORES] : undefined;
+  if (definition === undefined) fail('score.name', `is ${describe(scoreName)}; accepted: ${Object.keys(SCORES).join(', ')}`);
+  if (sc.definition !== definition) {
+    fail('score.definition', `is ${describe(sc.definition)}; score ${scoreName} is "${definition}"`);
   }
 
   const i = record(root.input, 'input', ['width', 'height', 'pixelScale', 'normalization'], ['psfFwhm']);
@@ -296,7 +307,7 @@ export function parseCalibration(json: unknown): CalibrationFile {
   return {
     version: CALIBRATION_VERSION,
     model,
-    score: { definition: SCORE_DEFINITION },
+    score: { name: scoreName, definition },
     input,
     calibration: { set, count, seed, scores },
     thresholds,
@@ -333,6 +344,8 @@ export function scoreHistogram(sortedScores: ArrayLike<number>, bins: number): {
 
 export interface BuildCalibrationOptions {
   model: CalibrationModel;
+  /** Name of the score calibrated (default 'mse'); see onnx/contract.ts SCORES. */
+  score?: string;
   input: Omit<CalibrationInput, 'normalization'> & { normalization?: 'minmax' };
   /** Name of the held-out normal set. */
   set: string;
@@ -405,7 +418,7 @@ export function buildCalibration(options: BuildCalibrationOptions): CalibrationF
   const file = {
     version: CALIBRATION_VERSION,
     model: options.model,
-    score: { definition: SCORE_DEFINITION },
+    score: { name: options.score ?? MSE_SCORE, definition: SCORES[(options.score ?? MSE_SCORE) as keyof typeof SCORES] },
     input: { ...options.input, normalization: options.input?.normalization ?? 'minmax' },
     calibration: { set: options.set, count: sorted.length, seed, scores: Array.from(sorted) },
     thresholds: { default: defaultName, items, ...(bootstrap && fprs.length > 0 ? { bootstrap } : {}) },

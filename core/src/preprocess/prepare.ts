@@ -6,6 +6,7 @@
 import type { Cutout } from '../cutout.js';
 import { DarklensError } from '../errors.js';
 import { checkMaskedFraction, fillMasked } from './mask.js';
+import { estimatedNoiseModel, planeNoiseModel, type NoiseModel } from './noise.js';
 import { fieldCoverage, resampleToGrid, sameGrid } from './resample.js';
 import { minMaxScale } from './scale.js';
 
@@ -33,6 +34,8 @@ export interface PreparedCutout {
   resampled?: { fromScale: number; toScale: number; fromWidth: number; fromHeight: number };
   /** True when the cutout stated no pixel scale and the model's was assumed. */
   assumedPixelScale: boolean;
+  /** Each pixel's noise variance in the scaled units (the noise-aware scores' inputs; see noise.ts). */
+  noise: NoiseModel;
 }
 
 /** Rounds for messages: 0.1 * 64 reads 6.4, not 6.4000000000000004. */
@@ -87,6 +90,7 @@ export function prepareCutout(cutout: Cutout, input: ModelGrid): PreparedCutout 
   }
 
   let grid: Float32Array = data;
+  let variancePlane = checkedVariance(cutout);
   let resampled: PreparedCutout['resampled'];
   if (!sameGrid(width, height, fromScale, toScale, outWidth, outHeight)) {
     // Judged on geometry alone, so that masked pixels are reported by the masked-fraction rule.
@@ -100,6 +104,7 @@ export function prepareCutout(cutout: Cutout, input: ModelGrid): PreparedCutout 
       );
     }
     grid = resampleToGrid(data, width, height, fromScale, toScale, outWidth, outHeight).data;
+    if (variancePlane !== undefined) variancePlane = resampleVariance(variancePlane, width, height, fromScale, toScale, outWidth, outHeight);
     resampled = { fromScale, toScale, fromWidth: width, fromHeight: height };
   }
 
@@ -110,9 +115,50 @@ export function prepareCutout(cutout: Cutout, input: ModelGrid): PreparedCutout 
   // minMaxScale writes a new array (the cutout stays untouched) with NaN wherever grid is ±Inf/NaN.
   const pixels = minMaxScale(grid);
   const mask = masked > 0 ? fillMasked(pixels, outWidth, outHeight) : undefined;
+  const noise =
+    variancePlane === undefined ? estimatedNoiseModel(pixels, outWidth, outHeight, mask) : planeNoiseModel(variancePlane, finiteSpan(grid), mask);
 
-  const prepared: PreparedCutout = { pixels, masked, assumedPixelScale };
+  const prepared: PreparedCutout = { pixels, masked, assumedPixelScale, noise };
   if (mask !== undefined) prepared.mask = mask;
   if (resampled !== undefined) prepared.resampled = resampled;
   return prepared;
+}
+
+/** The cutout's variance plane, checked against its size (undefined when it has none). */
+function checkedVariance(cutout: Cutout): Float32Array | undefined {
+  const v = cutout.variance;
+  if (v === undefined) return undefined;
+  if (v.length !== cutout.width * cutout.height) {
+    throw new DarklensError(
+      'invalid_argument',
+      `prepareCutout: the variance plane has ${v.length} values; accepted: width*height = ${cutout.width * cutout.height}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * A variance plane carried through resampleToGrid. The resampled image sums input pixels times the
+ * fraction of each inside the output pixel, so its variance sums variance times fraction squared:
+ * when downsampling whole input pixels fall inside (fraction 1, resampling the plane is exact but for
+ * the edge pixels); when upsampling each output pixel is the fraction ratio^2 of one input pixel, so
+ * the resampled plane is scaled by ratio^2 once more.
+ */
+function resampleVariance(plane: Float32Array, width: number, height: number, fromScale: number, toScale: number, outWidth: number, outHeight: number): Float32Array {
+  const out = resampleToGrid(plane, width, height, fromScale, toScale, outWidth, outHeight).data;
+  const ratio = toScale / fromScale;
+  if (ratio < 1) for (let p = 0; p < out.length; p++) out[p] = out[p]! * ratio * ratio;
+  return out;
+}
+
+/** hi - lo of the finite values (what minMaxScale divides by); 0 when there are none or all are equal. */
+function finiteSpan(values: Float32Array): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return hi > lo ? hi - lo : 0;
 }

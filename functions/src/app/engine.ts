@@ -1,25 +1,2 @@
-/**
- * The one small interface between the app and an ONNX runtime. The app never imports a runtime:
- * each adapter passes its engine (onnxruntime-node on the Node server, onnxruntime-web in Workers),
- * so the app stays free of Node-only APIs and of any particular runtime's packaging.
- */
-
-/** A float32 tensor, row-major. */
-export interface Tensor {
-  dims: readonly number[];
-  data: Float32Array;
-}
-
-/** One loaded model. `run` may be called concurrently; the engine serialises if it has to. */
-export interface ModelSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>>;
-  release(): Promise<void>;
-}
-
-export interface InferenceEngine {
-  /** For logs and /v2 metadata, e.g. "onnxruntime-node 1.30.0". */
-  readonly name: string;
-  createSession(model: Uint8Array): Promise<ModelSession>;
-}
+/** The app's interface to an ONNX runtime: core's, so that training's evaluation scores through the same one. */
+export type { InferenceEngine, ModelSession, Tensor } from '@darklens/core';

@@ -4,14 +4,15 @@
  * can never mix versions; the replaced set's sessions are released only when its last request ends.
  */
 import {
-  Calibrator,
   DarklensError,
+  ModelCalibration,
   parseRegistry,
   readContract,
   resolveVersion,
   verifyFile,
   REGISTRY_FILE,
   type CalibrationInput,
+  type Calibrator,
   type GraphContract,
   type Registry,
   type RegistryVersion,
@@ -20,15 +21,16 @@ import type { InferenceEngine, ModelSession } from './engine.js';
 import type { ModelSource } from './model-source.js';
 
 export class LoadedModel {
-  private readonly fprThresholds = new Map<number, number>();
+  private readonly fprThresholds = new Map<string, number>();
 
   constructor(
     readonly name: string,
     readonly version: string,
     readonly entry: RegistryVersion,
-    readonly calibrator: Calibrator,
+    /** Every calibrated score's calibration (all of them computed by the graph). */
+    readonly calibration: ModelCalibration,
     readonly session: ModelSession,
-    /** What its graph offers (scores, residual). */
+    /** What its graph offers (scores, noise inputs, residual). */
     readonly contract: GraphContract,
   ) {}
 
@@ -36,12 +38,23 @@ export class LoadedModel {
     return this.entry.input;
   }
 
-  /** Calibrator.thresholdAtFpr, cached per fpr. */
-  thresholdForFpr(fpr: number): number {
-    let t = this.fprThresholds.get(fpr);
+  /** The scores a request may choose: the calibrated ones. */
+  get scores(): string[] {
+    return this.calibration.names;
+  }
+
+  /** The calibration of score `name` (the default score when omitted); 404 naming the served ones. */
+  calibrator(score?: string): Calibrator {
+    return this.calibration.score(score);
+  }
+
+  /** Calibrator.thresholdAtFpr of a score, cached per score and fpr. */
+  thresholdForFpr(score: string, fpr: number): number {
+    const key = `${score}\n${fpr}`;
+    let t = this.fprThresholds.get(key);
     if (t === undefined) {
-      t = this.calibrator.thresholdAtFpr(fpr);
-      if (this.fprThresholds.size < 1000) this.fprThresholds.set(fpr, t);
+      t = this.calibrator(score).thresholdAtFpr(fpr);
+      if (this.fprThresholds.size < 1000) this.fprThresholds.set(key, t);
     }
     return t;
   }
@@ -61,8 +74,8 @@ async function loadVersion(source: ModelSource, engine: InferenceEngine, registr
   const { version: v, entry } = resolveVersion(registry, name, version);
   const read = (file: string): Promise<Uint8Array> => readVerified(source, name, v, entry, file);
   const [onnx, calibration] = await Promise.all([read(entry.onnx.file), read('calibration.json')]);
-  const calibrator = Calibrator.fromJSON(new TextDecoder().decode(calibration));
-  const ci = calibrator.file.input;
+  const calibrated = ModelCalibration.fromJSON(new TextDecoder().decode(calibration));
+  const ci = calibrated.input;
   if (ci.width !== entry.input.width || ci.height !== entry.input.height) {
     throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration is for ${ci.width}x${ci.height} inputs, the registry says ${entry.input.width}x${entry.input.height}`);
   }
@@ -70,11 +83,15 @@ async function loadVersion(source: ModelSource, engine: InferenceEngine, registr
   let contract: GraphContract;
   try {
     contract = readContract(`model ${name} ${v}`, session.inputNames, session.outputNames);
+    const missing = calibrated.names.filter((s) => !contract.scores.includes(s));
+    if (missing.length > 0) {
+      throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration.json calibrates ${missing.join(', ')}, which the ONNX graph does not compute (it computes ${contract.scores.join(', ')})`);
+    }
   } catch (e) {
     await session.release();
     throw e;
   }
-  return new LoadedModel(name, v, entry, calibrator, session, contract);
+  return new LoadedModel(name, v, entry, calibrated, session, contract);
 }
 
 /** One consistent snapshot of the registry and its default models. */

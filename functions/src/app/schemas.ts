@@ -10,6 +10,10 @@ const csv = (description: string, example: string) => z.string().optional().open
 export const ScoreQuerySchema = z
   .object({
     models: csv('Comma-separated model names (default: every served model).', 'dcae,vae'),
+    score: z.string().optional().openapi({
+      description: 'The anomaly score every model uses: mse, chi2, psf, mf or mf2 (see /v1/models for what each model calibrates). Default: each model\'s calibrated default.',
+      example: 'mf',
+    }),
     threshold: z.string().optional().openapi({
       description: 'A threshold name from the models\' calibration (e.g. fpr-0.01, fpr-0.05, mean+3sigma) or an explicit loss value (one model only). Default: each calibration\'s default.',
       example: 'fpr-0.01',
@@ -44,7 +48,8 @@ export const ThresholdSchema = z.object({
 export const ModelScoreSchema = z
   .object({
     version: z.string(),
-    loss: z.number().openapi({ description: 'Per-image MSE between the [0,1]-scaled input and its reconstruction.' }),
+    score: z.string().openapi({ description: 'The anomaly score used (its definition: /v1/models).', example: 'mf' }),
+    loss: z.number().openapi({ description: 'The value of that score for this cutout (mse: per-image MSE between the [0,1]-scaled input and its reconstruction).' }),
     threshold: ThresholdSchema,
     pValue: z.number().openapi({ description: '(1 + #calibration scores >= loss) / (n + 1): valid for normal images.' }),
     percentile: z.number(),
@@ -72,6 +77,7 @@ export const InputSummarySchema = z.object({
   assumedPixelScale: z.boolean(),
   masked: z.number().int(),
   resampled: z.object({ fromScale: z.number(), toScale: z.number() }).nullable(),
+  noise: z.enum(['variance-plane', 'estimated']).openapi({ description: 'Where the noise variance of the noise-aware scores came from: the file\'s variance plane, or estimated from the cutout.' }),
 });
 
 export const ScoreResultSchema = z
@@ -93,6 +99,9 @@ export const ModelSummarySchema = z
     version: z.string(),
     versions: z.array(z.string()),
     input: z.object({ width: z.number().int(), height: z.number().int(), pixelScale: z.number(), normalization: z.string(), psfFwhm: z.number().optional() }),
+    score: z.string().openapi({ description: 'The score the thresholds, calibration and histogram below describe.', example: 'mf' }),
+    defaultScore: z.string().openapi({ description: 'The score requests get when they name none.' }),
+    availableScores: z.array(z.object({ name: z.string(), definition: z.string() })).openapi({ description: 'Every calibrated score (score= accepts these).' }),
     thresholds: z.object({
       default: z.string(),
       quantileRule: z.enum(['empirical', 'conformal']).openapi({ description: 'How a threshold at an FPR is read off the sorted scores (core quantileThreshold).' }),

@@ -2,7 +2,7 @@
 import { DarklensError, P_VALUE_COMBINATIONS, type PValueCombination } from '@darklens/core';
 import type { ModelSet } from './model-store.js';
 import { ScoreQuerySchema } from './schemas.js';
-import type { OutputEncoding, OutputKind, ScoreOptions, ThresholdChoice } from './scoring.js';
+import { resolveModels, type OutputEncoding, type OutputKind, type ScoreOptions, type ThresholdChoice } from './scoring.js';
 
 const OUTPUT_KINDS: readonly OutputKind[] = ['input', 'reconstruction', 'residual'];
 const ENCODINGS: readonly OutputEncoding[] = ['png', 'array', 'both'];
@@ -52,9 +52,9 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
       threshold = { kind: 'value', value };
     } else {
       threshold = { kind: 'named', name: t };
-      for (const m of models) set.model(m).calibrator.thresholdItem(t); // 404 now, not on every batch line
     }
   }
+  const score = q.score?.trim() === '' ? undefined : q.score?.trim();
 
   const combine = (q.combine ?? 'cauchy') as PValueCombination;
   if (!P_VALUE_COMBINATIONS.includes(combine)) bad(`combine=${q.combine}; accepted: ${P_VALUE_COMBINATIONS.join(', ')}`);
@@ -64,7 +64,8 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
   const encoding = (q.encoding ?? 'png') as OutputEncoding;
   if (!ENCODINGS.includes(encoding)) bad(`encoding=${q.encoding}; accepted: ${ENCODINGS.join(', ')}`);
 
-  const options: ScoreOptions = { models, threshold, combine, outputs, encoding };
+  const options: ScoreOptions = { models, threshold, combine, outputs, encoding, ...(score === undefined ? {} : { score }) };
+  resolveModels(set, options); // unknown scores and thresholds are 404s now, not on every batch line
   const alpha = probability('alpha', q.alpha);
   if (alpha !== undefined) options.alpha = alpha;
   const parsed: ParsedScoreQuery = { options };

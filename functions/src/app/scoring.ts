@@ -1,20 +1,17 @@
 /**
- * Scoring cutouts against a ModelSet: shared preprocessing (the same code training used), one batched
- * onnxruntime call per model, calibrated read-outs per model and one ensemble verdict per cutout.
+ * Scoring cutouts against a ModelSet: core's one scoring path (prepareCutout, then runScores: the same
+ * code `darklens calibrate` and `evaluate` score with), calibrated read-outs per model and one
+ * ensemble verdict per cutout.
  *
- * Loss: the graph's own `score` output (per-image MSE, the training definition). When the cutout had
- * masked pixels they are filled before the model sees them (core's mask rule) and the loss is the MSE
- * over the unmasked pixels only, from the graph's reconstruction, so filled pixels never count.
+ * Each model scores with the score a request names (`score=`) or its calibration's default; masked
+ * pixels count in no score (the graph leaves them out; for v1 graphs runScores does).
  */
 import {
   combinePValues,
   DarklensError,
-  maskedMse,
-  ONNX_INPUT,
-  ONNX_RECONSTRUCTION,
-  ONNX_SCORE,
   prepareCutout,
   quantileThresholdName,
+  runScores,
   type Cutout,
   type PValueCombination,
   type PreparedCutout,
@@ -34,6 +31,8 @@ export type OutputEncoding = 'png' | 'array' | 'both';
 
 export interface ScoreOptions {
   models: string[];
+  /** The score every model uses (default: each model's calibrated default). */
+  score?: string;
   threshold: ThresholdChoice;
   combine: PValueCombination;
   /** Ensemble significance level; default: the FPR of the threshold chosen, else DEFAULT_ALPHA. */
@@ -43,26 +42,35 @@ export interface ScoreOptions {
 }
 
 export const DEFAULT_ALPHA = 0.05;
-/** Images per onnxruntime call. */
-export const RUN_BATCH = 32;
 
 interface Resolved {
   model: LoadedModel;
+  score: string;
   threshold: ModelScore['threshold'];
 }
 
-function resolveThreshold(m: LoadedModel, choice: ThresholdChoice): ModelScore['threshold'] {
+function resolveThreshold(m: LoadedModel, score: string, choice: ThresholdChoice): ModelScore['threshold'] {
   switch (choice.kind) {
     case 'fpr':
-      return { name: quantileThresholdName(choice.fpr), value: m.thresholdForFpr(choice.fpr), fpr: choice.fpr };
+      return { name: quantileThresholdName(choice.fpr), value: m.thresholdForFpr(score, choice.fpr), fpr: choice.fpr };
     case 'value':
       return { name: null, value: choice.value, fpr: null };
     case 'named':
     case 'default': {
-      const item = m.calibrator.thresholdItem(choice.kind === 'named' ? choice.name : undefined);
+      const item = m.calibrator(score).thresholdItem(choice.kind === 'named' ? choice.name : undefined);
       return { name: item.name, value: item.value, fpr: item.fpr ?? null };
     }
   }
+}
+
+/** The models of a request with their score and threshold; unknown names and scores are 404s. */
+export function resolveModels(set: ModelSet, options: Pick<ScoreOptions, 'models' | 'score' | 'threshold'>): Resolved[] {
+  return options.models.map((name) => {
+    const model = set.model(name);
+    const score = options.score ?? model.calibration.defaultScore;
+    model.calibrator(score); // 404 naming the model's scores
+    return { model, score, threshold: resolveThreshold(model, score, options.threshold) };
+  });
 }
 
 function ensembleAlpha(options: ScoreOptions, resolved: Resolved[]): number {
@@ -92,10 +100,7 @@ function specKey(m: LoadedModel): string {
  * has one entry per item, in order: a ScoreResult or the DarklensError that item got.
  */
 export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError)[], options: ScoreOptions): Promise<(ScoreResult | DarklensError)[]> {
-  const resolved: Resolved[] = options.models.map((name) => {
-    const model = set.model(name);
-    return { model, threshold: resolveThreshold(model, options.threshold) };
-  });
+  const resolved = resolveModels(set, options);
   const alpha = ensembleAlpha(options, resolved);
 
   // Preprocess once per distinct input spec; an item that fails for one spec fails as a whole.
@@ -125,43 +130,36 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
   const runModel = async (r: Resolved): Promise<void> => {
     const { model } = r;
     const { width: w, height: h } = model.input;
-    const preps = prepared.get(specKey(model))!;
+    const preps = ok.map((i) => prepared.get(specKey(model))![i]!);
+    const got = await runScores(model.session, model.contract, model.input, preps, { scores: [r.score], reconstructions: options.outputs.length > 0 });
+    const values = got.scores.get(r.score)!;
+    const calibrator = model.calibrator(r.score);
     const scores = new Map<number, ModelScore>();
-    for (let start = 0; start < ok.length; start += RUN_BATCH) {
-      const chunk = ok.slice(start, start + RUN_BATCH);
-      const input = new Float32Array(chunk.length * w * h);
-      chunk.forEach((idx, j) => input.set(preps[idx]!.pixels, j * w * h));
-      const out = await model.session.run({ [ONNX_INPUT]: { dims: [chunk.length, 1, h, w], data: input } }, [ONNX_RECONSTRUCTION, ONNX_SCORE]);
-      const recon = out[ONNX_RECONSTRUCTION]!.data;
-      const graphScore = out[ONNX_SCORE]!.data;
-      chunk.forEach((idx, j) => {
-        const prep = preps[idx]!;
-        const rec = recon.subarray(j * w * h, (j + 1) * w * h);
-        const loss = prep.mask === undefined ? graphScore[j]! : maskedMse(prep.pixels, rec, prep.mask);
-        if (!Number.isFinite(loss)) throw new DarklensError('internal', `model ${model.name} gave a non-finite loss`);
-        const a = model.calibrator.assess(loss, r.threshold.value);
-        const s: ModelScore = {
-          version: model.version,
-          loss,
-          threshold: r.threshold,
-          pValue: a.pValue,
-          percentile: a.percentile,
-          normalizedScore: a.normalizedScore,
-          flagged: a.flagged,
-        };
-        if (options.outputs.length > 0) {
-          const outputs: Partial<Record<OutputKind, ImageOutput>> = {};
-          for (const kind of options.outputs) {
-            let values: Float32Array = prep.pixels;
-            if (kind === 'reconstruction') values = rec;
-            if (kind === 'residual') values = rec.map((v, k) => v - prep.pixels[k]!);
-            outputs[kind] = imageOutput(kind, w, h, values, options.encoding);
-          }
-          s.outputs = outputs;
+    ok.forEach((idx, j) => {
+      const loss = values[j]!;
+      const a = calibrator.assess(loss, r.threshold.value);
+      const s: ModelScore = {
+        version: model.version,
+        score: r.score,
+        loss,
+        threshold: r.threshold,
+        pValue: a.pValue,
+        percentile: a.percentile,
+        normalizedScore: a.normalizedScore,
+        flagged: a.flagged,
+      };
+      if (got.reconstructions !== undefined) {
+        const pixels = preps[j]!.pixels;
+        const rec = got.reconstructions[j]!;
+        const outputs: Partial<Record<OutputKind, ImageOutput>> = {};
+        for (const kind of options.outputs) {
+          const v = kind === 'input' ? pixels : kind === 'reconstruction' ? rec : rec.map((x, k) => x - pixels[k]!);
+          outputs[kind] = imageOutput(kind, w, h, v, options.encoding);
         }
-        scores.set(idx, s);
-      });
-    }
+        s.outputs = outputs;
+      }
+      scores.set(idx, s);
+    });
     perModel.set(model.name, scores);
   };
   await Promise.all(resolved.map(runModel));
@@ -182,6 +180,7 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
         assumedPixelScale: first.assumedPixelScale,
         masked: first.masked,
         resampled: first.resampled ? { fromScale: first.resampled.fromScale, toScale: first.resampled.toScale } : null,
+        noise: first.noise.source,
       },
       models,
       ensemble: { method: options.combine, pValue, alpha, flagged: pValue <= alpha, models: resolved.map((r) => r.model.name) },

@@ -1,22 +1,21 @@
 /**
  * Calibrating a trained checkpoint: score a held-out set of NORMAL (no-substructure) images with the
- * checkpoint's model, optionally score labelled anomalous sets, and write `calibration.json` beside
- * the model (see core's calibration-file.ts). The normal images must not be the training data: the
- * p-values are only valid when the calibration scores are exchangeable with the scores of new normal
- * images, which training images (the model has fitted them) are not.
+ * checkpoint's exported ONNX model (the file that is registered and served, through core's one scoring
+ * path: see train/evaluate.ts), every score of its graph, optionally score labelled anomalous sets,
+ * and write `calibration.json` beside the model (core's model-calibration.ts: one calibration per
+ * score, the ONNX file's sha256, the default score). The normal images must not be the training data:
+ * the p-values are only valid when the calibration scores are exchangeable with the scores of new
+ * normal images, which training images (the model has fitted them) are not.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildCalibration, DarklensError, type CalibrationFile, type CalibrationInput, type LabelledMetric } from '@darklens/core';
+import { buildModelCalibration, DarklensError, MSE_SCORE, type CalibrationInput, type LabelledMetric, type ModelCalibrationFile } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { TRAINING_FILE } from '../train/checkpoint.js';
 import { dataFingerprint } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
-import { readSimulationManifest } from '../simulate/output.js';
-
-/** FWHM of a Gaussian in units of its sigma. */
-const SIGMA_TO_FWHM = 2 * Math.sqrt(2 * Math.LN2);
+import { simulationInput } from '../scoring/model-input.js';
 
 export interface CalibrateOptions {
   /** A checkpoint folder written by train. */
@@ -48,12 +47,14 @@ export interface CalibrateOptions {
   outPath?: string;
   /** Checked between the scoring passes; an aborted run writes nothing. */
   signal?: AbortSignal;
-  /** Where the backend choice is reported (default: stderr). */
+  /** The score requests get by default (default 'mse'); any score of the model's graph. */
+  defaultScore?: string;
+  /** Where the export is reported (default: stderr). */
   log?: (msg: string) => void;
 }
 
 export interface CalibrateResult {
-  file: CalibrationFile;
+  file: ModelCalibrationFile;
   /** Where calibration.json was written. */
   outPath: string;
   backend: string;
@@ -97,16 +98,6 @@ async function refuseTrainingData(dataPath: string, info: TrainingInfo): Promise
   }
 }
 
-/** Pixel scale (and PSF FWHM) of simulated data, from the manifest darklens simulate writes beside `<name>.npy`. */
-function simulationInput(dataPath: string): { pixelScale?: number; psfFwhm?: number } {
-  const spec = readSimulationManifest(dataPath)?.spec;
-  const out: { pixelScale?: number; psfFwhm?: number } = {};
-  if (spec === undefined) return out;
-  if (Number.isFinite(spec.pixelScale) && spec.pixelScale > 0) out.pixelScale = spec.pixelScale;
-  if (Number.isFinite(spec.psfSigma) && spec.psfSigma > 0) out.psfFwhm = spec.psfSigma * SIGMA_TO_FWHM;
-  return out;
-}
-
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('calibration aborted');
 }
@@ -141,35 +132,43 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateResult
 
   const common = {
     checkpointDir: opts.checkpointDir,
+    pixelScale,
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
     ...(opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {}),
     ...(opts.log !== undefined ? { log: opts.log } : {}),
   };
   const normal = await evaluate({ ...common, dataPath: opts.dataPath });
   checkAborted(opts.signal);
+  const defaultScore = opts.defaultScore ?? MSE_SCORE;
+  if (!normal.scoreNames.includes(defaultScore)) {
+    throw new DarklensError('invalid_argument', `default score ${defaultScore} is not computed by ${normal.onnx.path}; accepted: ${normal.scoreNames.join(', ')}`);
+  }
 
-  let labelled: NonNullable<Parameters<typeof buildCalibration>[0]['labelled']> | undefined;
+  let labelled: Parameters<typeof buildModelCalibration>[0]['labelled'];
   if (opts.labelled !== undefined && opts.labelled.length > 0) {
-    const scores: number[] = Array.from(normal.scores);
-    const labels: number[] = new Array<number>(scores.length).fill(0);
+    const scores = Object.fromEntries(normal.scoreNames.map((s) => [s, Array.from(normal.scores[s]!)]));
+    const labels: number[] = new Array<number>(normal.count).fill(0);
     for (const set of opts.labelled) {
       if (set.label !== 1) throw new DarklensError('invalid_argument', `labelled set ${set.path} has label ${String(set.label)}; only anomalous sets (label 1) are accepted`);
       const r = await evaluate({ ...common, dataPath: set.path, log: () => undefined });
       checkAborted(opts.signal);
-      for (const s of r.scores) {
-        scores.push(s);
-        labels.push(1);
-      }
+      for (const s of normal.scoreNames) scores[s]!.push(...r.scores[s]!);
+      for (let i = 0; i < r.count; i++) labels.push(1);
     }
     labelled = { scores, labels, metrics: opts.metric !== undefined ? [opts.metric] : ['f1', 'youden'] };
   }
 
   const manual = opts.manual ?? [];
-  const file = buildCalibration({
-    model: { name: modelName, ...(typeof info.darklensVersion === 'string' && info.darklensVersion !== '' ? { version: info.darklensVersion } : {}) },
+  const file = buildModelCalibration({
+    model: {
+      name: modelName,
+      ...(typeof info.darklensVersion === 'string' && info.darklensVersion !== '' ? { version: info.darklensVersion } : {}),
+      onnxSha256: normal.onnx.sha256,
+    },
     input,
     set: basename(resolve(opts.dataPath)),
     scores: normal.scores,
+    defaultScore,
     seed: opts.seed ?? 0,
     ...(opts.fprs !== undefined ? { fprs: opts.fprs } : {}),
     ...(opts.kSigmas !== undefined ? { kSigmas: opts.kSigmas } : {}),

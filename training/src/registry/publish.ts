@@ -1,18 +1,21 @@
 /**
- * Publishing a trained checkpoint into the registry: export its network to ONNX, take its
- * calibration.json (from `darklens calibrate`), its evaluation report and pictures (from `darklens
- * evaluate --report`) and loss curve, write the model card, and register the version.
+ * Publishing a trained checkpoint into the registry: take its exported ONNX file and the
+ * calibration.json computed with exactly that file (`darklens calibrate`, checked by sha256), its
+ * evaluation report and pictures (from `darklens evaluate --report`) and loss curve, write the model
+ * card, and register the version.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError, parseCalibration } from '@darklens/core';
-import { selectBackend, type BackendName } from '../backend/select.js';
-import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET, ONNX_OUTPUTS } from '../export/export.js';
+import { DarklensError, ONNX_RECONSTRUCTION, parseModelCalibration, scoreFile, scoreOutputName } from '@darklens/core';
+import type { BackendName } from '../backend/select.js';
+import { checkpointOnnx } from '../export/export-checkpoint.js';
+import { ONNX_IR_VERSION, ONNX_OPSET } from '../export/export.js';
 import { comparisonRow } from '../report/compare.js';
 import type { EvaluationReport } from '../report/report.js';
+import { openOnnx } from '../scoring/onnx-file.js';
 import { readSimulationManifest } from '../simulate/output.js';
-import { loadModelFrom, TRAINING_FILE } from '../train/checkpoint.js';
+import { TRAINING_FILE } from '../train/checkpoint.js';
 import { modelCard } from './card.js';
 import { addVersion, nextVersion, readRegistry } from './store.js';
 
@@ -43,24 +46,27 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
   if (!existsSync(calibrationPath)) {
     throw new DarklensError('not_found', `${o.checkpointDir} has no calibration.json; run darklens calibrate --checkpoint ${o.checkpointDir} --data <held-out no_sub images> first`);
   }
-  const calibration = parseCalibration(JSON.parse(await readFile(calibrationPath, 'utf8')));
+  const calibrationFile = parseModelCalibration(JSON.parse(await readFile(calibrationPath, 'utf8')));
   const report = o.reportDir !== undefined ? await readJson<EvaluationReport>(join(o.reportDir, 'report.json'), 'written by darklens evaluate --report') : null;
+  const model = typeof training.model === 'string' && training.model !== '' ? training.model : calibrationFile.model.name;
 
-  const { tf } = await selectBackend({ ...(o.backend !== undefined ? { force: o.backend } : {}), ...(o.log ? { log: o.log } : {}) });
-  const net = await loadModelFrom(tf, o.checkpointDir);
-  const model = net.name;
-  let onnx: Uint8Array;
-  try {
-    if (typeof training.model === 'string' && training.model !== model) {
-      throw new DarklensError('invalid_argument', `${o.checkpointDir}: training.json says ${training.model}, the network is ${model}`);
-    }
-    onnx = exportOnnx(net, {
-      ...(o.fp16 === true ? { fp16: true } : {}),
-      metadata: { 'darklens.model': model, 'darklens.calibration.default': calibration.thresholds.default },
-    });
-  } finally {
-    net.dispose();
+  // The registered file is the one calibrated: the calibration's p-values hold for it alone.
+  const onnxPath = checkpointOnnx(o.checkpointDir, o.fp16 === true);
+  if (!existsSync(onnxPath)) {
+    throw new DarklensError('not_found', `${onnxPath} not found; run darklens export${o.fp16 === true ? ' --fp16' : ''} and darklens calibrate on ${o.checkpointDir} first`);
   }
+  const graph = await openOnnx(onnxPath);
+  await graph.close();
+  const calibrated = calibrationFile.model.onnxSha256;
+  if (calibrated !== graph.sha256) {
+    throw new DarklensError(
+      'integrity_mismatch',
+      `${calibrationPath} was ${calibrated === undefined ? 'not computed with an exported ONNX file' : `computed with another ONNX file (sha256 ${calibrated.slice(0, 12)}..., ${onnxPath} is ${graph.sha256.slice(0, 12)}...)`}; ` +
+        `rerun darklens calibrate --checkpoint ${o.checkpointDir}${o.fp16 === true ? ` --onnx ${onnxPath}` : ''}`,
+    );
+  }
+  const onnx = new Uint8Array(await readFile(onnxPath));
+  const calibration = scoreFile(calibrationFile, calibrationFile.defaultScore);
 
   const data = (training.data ?? {}) as { path?: string; train?: number; validation?: number; fingerprint?: unknown };
   const options = (training.options ?? {}) as Record<string, unknown>;
@@ -73,7 +79,7 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
     summary = { ...row, counts: report.counts };
   }
   const entry = {
-    input: calibration.input,
+    input: calibrationFile.input,
     training: {
       preset: manifest?.preset ?? null,
       spec: manifest?.spec ?? null,
@@ -93,7 +99,7 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
       trainedAt: training.savedAt ?? null,
     },
     metrics: summary,
-    onnx: { file: onnxFile, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, outputs: [ONNX_OUTPUTS.reconstruction, ONNX_OUTPUTS.score] },
+    onnx: { file: onnxFile, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, outputs: [ONNX_RECONSTRUCTION, ...graph.contract.scores.map(scoreOutputName)] },
   };
   const files: Record<string, string | Uint8Array> = { [onnxFile]: onnx, 'calibration.json': calibrationPath };
   const pictures: { roc?: string; scores?: string; loss?: string } = {};

@@ -12,6 +12,8 @@ import { computeMetrics, referenceAucs, rocCurves, type EvaluationReport } from 
 
 export interface ComparisonRow {
   model: string;
+  /** The score of this row's metrics (the report's main score). */
+  score: string;
   aucPooled: number | null;
   aucSpherical: number | null;
   aucVortex: number | null;
@@ -34,6 +36,8 @@ export interface Comparison {
   /** The preset of the test sets, from the simulator's manifest beside the no_sub set (null if none). */
   preset: string | null;
   rows: ComparisonRow[];
+  /** Pooled AUC and TPR at 1% FPR of every score of every model. */
+  byScore: { model: string; score: string; aucPooled: number | null; tprAt1: number | null }[];
   files: { json: string; markdown: string; roc: string | null };
 }
 
@@ -48,6 +52,7 @@ export function comparisonRow(name: string, r: EvaluationReport): ComparisonRow 
   const epoch = r.training?.epoch;
   return {
     model: name,
+    score: r.score,
     aucPooled: m?.aucPooled ?? null,
     aucSpherical: m?.aucSpherical ?? null,
     aucVortex: m?.aucVortex ?? null,
@@ -68,15 +73,26 @@ export function comparisonMarkdown(c: Comparison): string {
   const lines = [
     `# darklens model comparison${c.preset !== null ? ` (${c.preset})` : ''}`,
     '',
-    `Date: ${c.date}. Score: per-image reconstruction MSE. Pooled = spherical + vortex against no_sub.`,
+    `Date: ${c.date}. Each model's main score (its calibrated default). Pooled = spherical + vortex against no_sub.`,
     '',
-    '| model | epochs | ROC AUC pooled | spherical | vortex | AUPR | TPR@1%FPR | TPR@5%FPR | W1 no_sub | W1 spherical | W1 vortex | reference AUC |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | score | epochs | ROC AUC pooled | spherical | vortex | AUPR | TPR@1%FPR | TPR@5%FPR | W1 no_sub | W1 spherical | W1 vortex | reference AUC |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of c.rows) {
     lines.push(
-      `| ${r.model} | ${r.epochs ?? '-'} | ${f3(r.aucPooled)} | ${f3(r.aucSpherical)} | ${f3(r.aucVortex)} | ${f3(r.aupr)} | ${f3(r.tprAt1)} | ${f3(r.tprAt5)} | ${f3(r.w1NoSub)} | ${f3(r.w1Spherical)} | ${f3(r.w1Vortex)} | ${f3(r.referenceAuc)} |`,
+      `| ${r.model} | ${r.score} | ${r.epochs ?? '-'} | ${f3(r.aucPooled)} | ${f3(r.aucSpherical)} | ${f3(r.aucVortex)} | ${f3(r.aupr)} | ${f3(r.tprAt1)} | ${f3(r.tprAt5)} | ${f3(r.w1NoSub)} | ${f3(r.w1Spherical)} | ${f3(r.w1Vortex)} | ${f3(r.referenceAuc)} |`,
     );
+  }
+  const scores = [...new Set(c.byScore.map((x) => x.score))];
+  if (scores.length > 1) {
+    lines.push('', 'Every score: pooled ROC AUC / TPR at 1% FPR.', '', `| model | ${scores.join(' | ')} |`, `|---|${scores.map(() => '---').join('|')}|`);
+    for (const model of [...new Set(c.byScore.map((x) => x.model))]) {
+      const cells = scores.map((s) => {
+        const x = c.byScore.find((y) => y.model === model && y.score === s);
+        return x === undefined ? '-' : `${f3(x.aucPooled)} / ${f3(x.tprAt1)}`;
+      });
+      lines.push(`| ${model} | ${cells.join(' | ')} |`);
+    }
   }
   const which = referenceAucs(c.preset)?.label ?? null;
   lines.push(
@@ -108,6 +124,9 @@ export async function writeComparison(models: { name: string; report: Evaluation
     date: new Date().toISOString(),
     preset,
     rows: models.map((m) => comparisonRow(m.name, m.report)),
+    byScore: models.flatMap((m) =>
+      Object.entries(m.report.metricsByScore ?? {}).map(([score, x]) => ({ model: m.name, score, aucPooled: x?.aucPooled ?? null, tprAt1: x?.tprAt1.tpr ?? null })),
+    ),
     files,
   };
   if (files.roc !== null) await writeFile(files.roc, rocPlot(curves, `Pooled ROC by model${preset !== null ? ` (${preset})` : ''}`));

@@ -1,13 +1,14 @@
 /**
  * The evaluation report: scores labelled test sets (no_sub, and spherical and/or vortex) with a
- * checkpoint, computes the reference's metrics (pooled and per-class ROC AUC, AUPR, TPR at 1% and
- * 5% FPR with thresholds, W1 between column sums of inputs and reconstructions), and writes
- * report.json, report.md, roc.png and scores.png to a folder.
+ * checkpoint's exported model (every score of its graph, through the one scoring path), computes the
+ * reference's metrics for each score (pooled and per-class ROC AUC, AUPR, TPR at 1% and 5% FPR with
+ * thresholds) and W1 between column sums of inputs and reconstructions, and writes report.json,
+ * report.md, roc.png and scores.png (of the report's main score) to a folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError, decodeStack, SCORE_DEFINITION } from '@darklens/core';
+import { DarklensError, MSE_SCORE, parseModelCalibration, SCORES } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { averagePrecision, evaluateScores } from '../metrics/pr.js';
 import { rocAuc, rocCurve, tprAtFpr, type OperatingPoint } from '../metrics/roc.js';
@@ -15,7 +16,6 @@ import { scoreHistograms, type ScoreHistograms } from '../metrics/histogram.js';
 import { w1ColumnSums } from '../metrics/w1.js';
 import { LENS_CLASSES, type LensClass } from '../simulate/presets.js';
 import { TRAINING_FILE } from '../train/checkpoint.js';
-import { loadImages } from '../train/data.js';
 import { readSimulationManifest } from '../simulate/output.js';
 import { evaluate } from '../train/evaluate.js';
 import { histogramPlot, rocPlot, type RocPlotCurve } from './plots.js';
@@ -34,8 +34,10 @@ export interface EvaluateReportOptions {
   bins?: number;
   /** Images per forward pass (default 64; does not change the scores). */
   batchSize?: number;
-  /** Where the backend choice is reported (default: stderr). */
+  /** Where the export is reported (default: stderr). */
   log?: (msg: string) => void;
+  /** The main score: of `metrics`, `scores` and the pictures (default: the checkpoint's calibrated default, else mse). */
+  score?: string;
 }
 
 /** An operating point as JSON: threshold null when no score reaches the level (threshold Infinity). */
@@ -50,8 +52,10 @@ export interface ReportClass {
   /** The data file or folder. */
   file: string;
   count: number;
-  /** Mean anomaly score (per-image reconstruction MSE). */
+  /** Mean of the main score. */
   meanScore: number;
+  /** Mean of every score. */
+  meanScores: Record<string, number>;
   /** Mean over images of W1 between the column sums of input and reconstruction. */
   w1: number;
   /** The reconstructions, .npy [N, 1, H, W] float32. */
@@ -91,21 +95,29 @@ export function referenceAucs(preset: string | null): { label: 'Model A' | 'Mode
 
 export interface EvaluationReport {
   tool: 'darklens evaluate --report';
-  format: 1;
+  format: 2;
   /** ISO time the report was made. */
   date: string;
   checkpoint: string;
   /** Summary of the checkpoint's training.json (null when it has none). */
   training: Record<string, unknown> | null;
   backend: string;
-  score: typeof SCORE_DEFINITION;
+  /** The ONNX file scored (a checkpoint's export) and its sha256. */
+  onnx: { path: string; sha256: string };
+  /** The main score (of metrics, scores, histograms and the pictures) and its definition. */
+  score: string;
+  scoreDefinition: string;
   counts: Record<LensClass, number>;
   classes: Partial<Record<LensClass, ReportClass>>;
-  /** Null when only no_sub was given. */
+  /** Of the main score; null when only no_sub was given. */
   metrics: ReportMetrics | null;
+  /** Every score's metrics, by score name ('mse' first). */
+  metricsByScore: Record<string, ReportMetrics | null>;
   histograms: ScoreHistograms;
-  /** Per-image scores of each class, in file order. */
+  /** Per-image main scores of each class, in file order. */
   scores: Partial<Record<LensClass, number[]>>;
+  /** Per-image values of every score, by score name, then class. */
+  scoresByName: Record<string, Partial<Record<LensClass, number[]>>>;
   /** Preset of the test sets (from the simulator's manifest beside the no_sub set), null when unknown. */
   preset: string | null;
   reference: typeof REFERENCE_RESULTS;
@@ -209,8 +221,8 @@ export function reportMarkdown(r: EvaluationReport): string {
   const epochs = num(t?.epoch);
   const best = num(t?.bestEpoch);
   lines.push(`- Checkpoint: \`${r.checkpoint}\` (${model}${size !== undefined ? `, ${size}x${size}` : ''}${epochs !== undefined ? `, ${epochs} epochs` : ''}${best !== undefined ? `, best epoch ${best}` : ''})`);
-  lines.push(`- Backend: ${r.backend}`);
-  lines.push(`- Score: ${r.score}`);
+  lines.push(`- Scored with: ${r.backend}, \`${r.onnx.path}\` (sha256 ${r.onnx.sha256.slice(0, 16)}...)`);
+  lines.push(`- Main score: ${r.score}: ${r.scoreDefinition}`);
   lines.push('');
   lines.push('## Test sets', '');
   lines.push('| class | file | images | mean score | W1 (column sums) |');
@@ -247,6 +259,14 @@ export function reportMarkdown(r: EvaluationReport): string {
   lines.push(`| W1, no_sub (reference: 150-pixel columns) | ${fmt(r.classes.no_sub?.w1)} | ${isB ? '- | - | - | -' : `${r3(w.AAE)} | ${r3(w.VAE)} | ${r3(w.DCAE)} | ${r3(w.RBM)}`} |`);
   lines.push('');
   if (m === null) lines.push('Only no_sub images were given: no AUCs (pass spherical and/or vortex sets).', '');
+  const byScore = Object.entries(r.metricsByScore);
+  if (byScore.length > 1 && m !== null) {
+    lines.push('## Every score', '', '| score | ROC AUC pooled | spherical | vortex | AUPR | TPR @ 1% FPR | TPR @ 5% FPR |', '|---|---|---|---|---|---|---|');
+    for (const [name, x] of byScore) {
+      lines.push(`| ${name === r.score ? `**${name}**` : name} | ${fmt(x?.aucPooled)} | ${fmt(x?.aucSpherical)} | ${fmt(x?.aucVortex)} | ${fmt(x?.aupr)} | ${fmt(x?.tprAt1.tpr)} | ${fmt(x?.tprAt5.tpr)} |`);
+    }
+    lines.push('');
+  }
   lines.push('## Plots', '');
   if (r.files.roc !== null) lines.push('![ROC curves](roc.png)', '');
   lines.push('![Score histograms](scores.png)', '');
@@ -266,9 +286,10 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
   }
   const bins = opts.bins ?? 40;
   await mkdir(opts.outDir, { recursive: true });
-  const scores: Partial<Record<LensClass, Float32Array>> = {};
+  const byName: Record<string, Partial<Record<LensClass, Float32Array>>> = {};
   const classes: Partial<Record<LensClass, ReportClass>> = {};
   let backend = '';
+  let onnx = { path: '', sha256: '' };
   for (const k of given) {
     const file = opts.sets[k]!;
     const reconPath = join(opts.outDir, `${k}_recon.npy`);
@@ -282,23 +303,29 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
       ...(opts.log !== undefined ? { log: opts.log } : {}),
     });
     backend = r.backend;
-    scores[k] = r.scores;
-    const input = await loadImages(file, opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {});
-    const recon = decodeStack(new Uint8Array(await readFile(reconPath)));
-    const w1 = w1ColumnSums(input.data, recon.data, input.count, input.size, input.size);
-    classes[k] = { file, count: r.count, meanScore: r.mean, w1: w1.mean, reconstructions: reconPath };
+    onnx = r.onnx;
+    for (const name of r.scoreNames) (byName[name] ??= {})[k] = r.scores[name]!;
+    // W1 on the inputs exactly as the model saw them (prepared by the scoring path) and its reconstructions.
+    const w1 = w1ColumnSums(r.inputs!, r.reconstructions!, r.count, r.grid.height, r.grid.width);
+    classes[k] = { file, count: r.count, meanScore: 0, meanScores: r.means, w1: w1.mean, reconstructions: reconPath };
   }
+  const score = opts.score ?? calibratedDefault(opts.checkpointDir) ?? MSE_SCORE;
+  const main = byName[score];
+  if (main === undefined) throw new DarklensError('invalid_argument', `score ${score} is not computed by ${onnx.path}; accepted: ${Object.keys(byName).join(', ')}`);
+  for (const k of given) classes[k]!.meanScore = classes[k]!.meanScores[score]!;
 
-  const metrics = computeMetrics(scores);
+  const metrics = computeMetrics(main);
   const allScores: number[] = [];
   const allClasses: string[] = [];
-  for (const k of given) for (const v of scores[k]!) {
+  for (const k of given) for (const v of main[k]!) {
     allScores.push(v);
     allClasses.push(k);
   }
   const histograms = scoreHistograms(allScores, allClasses, { bins });
   const counts: Record<LensClass, number> = { no_sub: 0, spherical: 0, vortex: 0 };
   for (const k of given) counts[k] = classes[k]!.count;
+  const perClass = (values: Partial<Record<LensClass, Float32Array>>): Partial<Record<LensClass, number[]>> =>
+    Object.fromEntries(given.map((k) => [k, Array.from(values[k]!)]));
 
   const files = {
     json: join(opts.outDir, 'report.json'),
@@ -308,30 +335,45 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
   };
   const report: EvaluationReport = {
     tool: 'darklens evaluate --report',
-    format: 1,
+    format: 2,
     date: new Date().toISOString(),
     checkpoint: opts.checkpointDir,
     training: await readTrainingSummary(opts.checkpointDir),
     backend,
-    score: SCORE_DEFINITION,
+    onnx,
+    score,
+    scoreDefinition: (SCORES as Record<string, string>)[score] ?? score,
     counts,
     classes,
     metrics,
+    metricsByScore: Object.fromEntries(Object.entries(byName).map(([name, v]) => [name, computeMetrics(v)])),
     histograms,
-    scores: Object.fromEntries(given.map((k) => [k, Array.from(scores[k]!)])),
+    scores: perClass(main),
+    scoresByName: Object.fromEntries(Object.entries(byName).map(([name, v]) => [name, perClass(v)])),
     preset: readSimulationManifest(opts.sets.no_sub)?.preset ?? null,
     reference: REFERENCE_RESULTS,
     files,
   };
 
-  const curves = metrics === null ? [] : rocCurves(scores, metrics);
-  if (files.roc !== null && curves.length > 0) await writeFile(files.roc, rocPlot(curves, 'ROC: substructure vs no_sub'));
+  const curves = metrics === null ? [] : rocCurves(main, metrics);
+  if (files.roc !== null && curves.length > 0) await writeFile(files.roc, rocPlot(curves, `ROC: substructure vs no_sub (score ${score})`));
   const thresholds = metrics === null ? [] : [
     { name: 'threshold, FPR<=1%', value: metrics.tprAt1.threshold ?? NaN },
     { name: 'threshold, FPR<=5%', value: metrics.tprAt5.threshold ?? NaN },
   ];
-  await writeFile(files.scores, histogramPlot(histograms, { title: 'Anomaly scores by class', xLabel: 'score (reconstruction MSE)', thresholds }));
+  await writeFile(files.scores, histogramPlot(histograms, { title: `Anomaly scores by class (${score})`, xLabel: `score (${score})`, thresholds }));
   await writeFile(files.json, JSON.stringify(report, null, 2) + '\n');
   await writeFile(files.markdown, reportMarkdown(report));
   return report;
+}
+
+/** The default score of a checkpoint's calibration.json, when it has one. */
+function calibratedDefault(checkpointDir: string): string | undefined {
+  const path = join(checkpointDir, 'calibration.json');
+  if (checkpointDir.toLowerCase().endsWith('.onnx') || !existsSync(path)) return undefined;
+  try {
+    return parseModelCalibration(JSON.parse(readFileSync(path, 'utf8'))).defaultScore;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError } from '@darklens/core';
+import { DarklensError, MSE_SCORE } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { rocAuc } from '../metrics/roc.js';
 import { hashSeed } from '../simulate/rng.js';
@@ -38,10 +38,14 @@ export interface SensitivityOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /** The score of the plot (default: mse); the rows hold every score of each model's graph. */
+  score?: string;
 }
 
 export interface SensitivityRow {
   model: string;
+  /** The anomaly score (onnx/contract.ts SCORES). */
+  score: string;
   fSub: number;
   aucPooled: number;
   aucSpherical: number;
@@ -57,6 +61,8 @@ export interface SensitivityResult {
   seed: number;
   fSubs: number[];
   checkpoints: { name: string; dir: string }[];
+  /** The score plotted. */
+  score: string;
   rows: SensitivityRow[];
   files: { json: string; markdown: string; plot: string };
 }
@@ -85,7 +91,9 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
   }
   if (!Number.isInteger(count) || count < 2) throw new DarklensError('invalid_argument', `sensitivity: count must be an integer >= 2, got ${String(count)}`);
   for (const c of opts.checkpoints) {
-    if (!existsSync(join(c.dir, 'model.json'))) throw new DarklensError('not_found', `${c.dir} is not a darklens checkpoint (no model.json)`);
+    if (!existsSync(join(c.dir, 'model.json')) && !(c.dir.toLowerCase().endsWith('.onnx') && existsSync(c.dir))) {
+      throw new DarklensError('not_found', `${c.dir} is not a darklens checkpoint (no model.json) or .onnx file`);
+    }
   }
   const dataDir = join(opts.outDir, 'data');
   await mkdir(dataDir, { recursive: true });
@@ -116,7 +124,7 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
   }
 
   const rows: SensitivityRow[] = [];
-  const score = async (dir: string, dataPath: string): Promise<Float32Array> =>
+  const score = async (dir: string, dataPath: string): Promise<Record<string, Float32Array>> =>
     (await evaluate({ dataPath, checkpointDir: dir, ...(opts.backend !== undefined ? { backend: opts.backend } : {}), ...(opts.log ? { log: opts.log } : {}) })).scores;
   for (const c of opts.checkpoints) {
     const total = count * (1 + 2 * sets.length);
@@ -130,11 +138,13 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
       tick();
       const vor = await score(c.dir, s.vortex);
       tick();
-      const auc = (pos: Float32Array[]): number => {
-        const l = labelled(neg, pos);
-        return rocAuc(l.scores, l.labels);
-      };
-      rows.push({ model: c.name, fSub: s.fSub, aucPooled: auc([sph, vor]), aucSpherical: auc([sph]), aucVortex: auc([vor]) });
+      for (const name of Object.keys(neg)) {
+        const auc = (pos: Float32Array[]): number => {
+          const l = labelled(neg[name]!, pos);
+          return rocAuc(l.scores, l.labels);
+        };
+        rows.push({ model: c.name, score: name, fSub: s.fSub, aucPooled: auc([sph[name]!, vor[name]!]), aucSpherical: auc([sph[name]!]), aucVortex: auc([vor[name]!]) });
+      }
     }
   }
 
@@ -148,6 +158,7 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
     seed,
     fSubs,
     checkpoints: opts.checkpoints,
+    score: opts.score ?? MSE_SCORE,
     rows,
     files,
   };
@@ -158,13 +169,13 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
 }
 
 /** Pooled AUC against f_sub (log axis), one line per model, chance at 0.5. */
-export function sensitivityPlot(r: Pick<SensitivityResult, 'rows' | 'checkpoints' | 'preset'>): Uint8Array {
+export function sensitivityPlot(r: Pick<SensitivityResult, 'rows' | 'checkpoints' | 'preset' | 'score'>): Uint8Array {
   const series = r.checkpoints.map((c) => {
-    const rows = r.rows.filter((x) => x.model === c.name);
+    const rows = r.rows.filter((x) => x.model === c.name && x.score === r.score);
     return { name: c.name, x: rows.map((x) => x.fSub), y: rows.map((x) => x.aucPooled) };
   });
   return linePlot(series, {
-    title: `Pooled ROC AUC vs f_sub (${r.preset})`,
+    title: `Pooled ROC AUC vs f_sub (${r.preset}, score ${r.score})`,
     xLabel: 'f_sub (substructure mass fraction of the host)',
     yLabel: 'AUC',
     logX: true,
@@ -180,18 +191,21 @@ export function sensitivityMarkdown(r: SensitivityResult): string {
     `# Sensitivity to the substructure mass fraction (${r.preset} physics)`,
     '',
     `${r.count} test images per class and f_sub; the same lenses at every f_sub (only subhalo masses change); seed ${r.seed}.`,
-    'Pooled ROC AUC (spherical / vortex):',
+    'Pooled ROC AUC (spherical / vortex), per model and anomaly score:',
     '',
-    `| model | ${r.fSubs.map((f) => `f_sub ${f}`).join(' | ')} |`,
-    `|---|${r.fSubs.map(() => '---').join('|')}|`,
+    `| model | score | ${r.fSubs.map((f) => `f_sub ${f}`).join(' | ')} |`,
+    `|---|---|${r.fSubs.map(() => '---').join('|')}|`,
   ];
   for (const c of r.checkpoints) {
-    const cells = r.fSubs.map((f) => {
-      const row = r.rows.find((x) => x.model === c.name && x.fSub === f);
-      return row === undefined ? '-' : `${row.aucPooled.toFixed(3)} (${row.aucSpherical.toFixed(3)} / ${row.aucVortex.toFixed(3)})`;
-    });
-    lines.push(`| ${c.name} | ${cells.join(' | ')} |`);
+    const scores = [...new Set(r.rows.filter((x) => x.model === c.name).map((x) => x.score))];
+    for (const score of scores) {
+      const cells = r.fSubs.map((f) => {
+        const row = r.rows.find((x) => x.model === c.name && x.score === score && x.fSub === f);
+        return row === undefined ? '-' : `${row.aucPooled.toFixed(3)} (${row.aucSpherical.toFixed(3)} / ${row.aucVortex.toFixed(3)})`;
+      });
+      lines.push(`| ${c.name} | ${score} | ${cells.join(' | ')} |`);
+    }
   }
-  lines.push('', `![AUC against f_sub](${'sensitivity.png'})`, '');
+  lines.push('', `![AUC against f_sub, score ${r.score}](${'sensitivity.png'})`, '');
   return lines.join('\n');
 }

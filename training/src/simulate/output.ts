@@ -69,6 +69,7 @@ export function simulationFitsCards(rec: LensParams, exposure?: number): Record<
     NSUB: rec.subhalos.length,
     PSFSIG: rec.psfSigma,
   };
+  if (rec.massConserving === true) cards.MASSCONS = true;
   if (exposure !== undefined && Number.isFinite(exposure)) cards.EXPTIME = exposure;
   return cards;
 }

@@ -57,6 +57,8 @@ export interface LensParams {
   lensLight: SersicParams;
   source: SersicParams;
   fSub: number;
+  /** Present (true) when the subhalos' mass is taken from the host: see hostThetaE. */
+  massConserving?: true;
   subhalos: Subhalo[];
   /** Orientation of the vortex line (vortex class only). */
   vortexAngle?: number;
@@ -118,8 +120,19 @@ export function drawParams(spec: SimulationSpec, klass: LensClass, seed: number,
     sky: PHYSICS.sky,
     noiseSeed: hashSeed(seed, index, STREAM.noise),
   };
+  if (spec.massConserving === true) params.massConserving = true;
   if (klass !== 'no_sub') drawSubhalos(params, klass, spec.nSub, new Rng(hashSeed(seed, index, STREAM.subhalos)));
   return params;
+}
+
+/**
+ * Einstein radius of the host SIS as rendered: thetaE, or (1 - fSub) thetaE in a mass-conserving
+ * lens, where the subhalos (sum thetaE_i^2 = fSub thetaE^2) make up the rest, so that the mass
+ * inside thetaE, and with it the Einstein radius, stays that of the smooth lens (all subhalos lying
+ * inside the ring).
+ */
+export function hostThetaE(p: LensParams): number {
+  return p.massConserving === true ? p.thetaE * (1 - p.fSub) : p.thetaE;
 }
 
 function drawSubhalos(p: LensParams, klass: 'spherical' | 'vortex', n: number, rng: Rng): void {

@@ -3,7 +3,7 @@
  * with controlled parameters (no noise, no PSF, a compact source) and compare with analytic results.
  */
 import { describe, expect, it } from 'vitest';
-import { drawParams, type LensParams } from './params.js';
+import { drawParams, hostThetaE, type LensParams } from './params.js';
 import { resolveSpec } from './presets.js';
 import { renderLens } from './render.js';
 
@@ -172,6 +172,48 @@ describe('substructure', () => {
       const sum = p.subhalos.reduce((s, h) => s + h.thetaE ** 2, 0);
       expect(sum).toBeCloseTo(0.25 * p.thetaE ** 2, 12);
       if (klass === 'spherical') for (const h of p.subhalos) expect(Math.hypot(h.x, h.y)).toBeLessThan(1);
+    }
+  });
+
+  /** Flux-weighted mean radius of a lens's image of a small centred source (its Einstein ring). */
+  function ringRadius(p: LensParams): number {
+    const { image } = renderLens(p, plain);
+    let f = 0, fr = 0;
+    for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
+      const v = image[j * 64 + i]!;
+      f += v;
+      fr += v * Math.hypot(coord(i, 64, 0.1), coord(j, 64, 0.1));
+    }
+    return fr / f;
+  }
+
+  it('keeps the Einstein radius in a mass-conserving lens and grows it when the mass is added', () => {
+    // 25 subhalos of f_sub = 0.25 evenly on a circle of 0.5" (inside the ring): outside it they act as
+    // one central mass, so the ring radius solves theta^2 = thetaE_host theta + f_sub thetaE^2.
+    const smooth = lens({ srcRe: 0.05 });
+    const thetaEi = smooth.thetaE * Math.sqrt(0.25 / 25);
+    const subhalos = Array.from({ length: 25 }, (_, k) => ({ x: 0.5 * Math.cos((2 * Math.PI * k) / 25), y: 0.5 * Math.sin((2 * Math.PI * k) / 25), thetaE: thetaEi }));
+    const added = { ...smooth, class: 'spherical' as const, fSub: 0.25, subhalos };
+    const conserving: LensParams = { ...added, massConserving: true };
+    const r0 = ringRadius(smooth);
+    expect(Math.abs(r0 - 1.2)).toBeLessThan(0.05);
+    // Additive (the presets): (1 + sqrt(1 + 4 f_sub)) / 2 thetaE = 1.449".
+    expect(Math.abs(ringRadius(added) - 1.2 * (1 + Math.sqrt(2)) / 2)).toBeLessThan(0.05);
+    // Mass-conserving: the host keeps (1 - f_sub) thetaE, and the ring stays where the smooth lens has it.
+    expect(Math.abs(ringRadius(conserving) - r0)).toBeLessThan(0.01);
+  });
+
+  it('marks mass-conserving draws and leaves the smooth twin and the subhalos as they were', () => {
+    const spec = resolveSpec('model-a', { massConserving: true });
+    const plainSpec = resolveSpec('model-a');
+    for (const klass of ['no_sub', 'spherical', 'vortex'] as const) {
+      const p = drawParams(spec, klass, 3, 4);
+      const q = drawParams(plainSpec, klass, 3, 4);
+      expect(p.massConserving).toBe(true);
+      expect(q.massConserving).toBeUndefined();
+      expect({ ...p, massConserving: undefined }).toEqual({ ...q, massConserving: undefined });
+      expect(hostThetaE(p)).toBeCloseTo(klass === 'no_sub' ? p.thetaE : 0.75 * p.thetaE, 12);
+      expect(hostThetaE(q)).toBe(q.thetaE);
     }
   });
 

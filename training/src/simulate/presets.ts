@@ -26,6 +26,12 @@ export interface SimulationSpec {
   psfSigma: number;
   /** Sub-pixels per pixel side used before binning. */
   supersample: number;
+  /**
+   * Subhalo mass taken from the host instead of added to it: the host's thetaE is scaled by
+   * (1 - fSub), so host + subhalos keep the smooth lens's Einstein radius and only the arcs' shape
+   * tells substructure apart (false in every preset, as in the reference).
+   */
+  massConserving?: boolean;
 }
 
 const FWHM_TO_SIGMA = 1 / (2 * Math.sqrt(2 * Math.LN2));
@@ -50,6 +56,7 @@ export interface SpecOverrides {
   psfSigma?: number;
   psfFwhm?: number;
   supersample?: number;
+  massConserving?: boolean;
 }
 
 export function isLensClass(name: string): name is LensClass {
@@ -73,6 +80,7 @@ export function resolveSpec(presetName: string, overrides: SpecOverrides = {}): 
   if (overrides.psfSigma !== undefined) spec.psfSigma = checkNum('PSF sigma', overrides.psfSigma, 0, 10);
   if (overrides.psfFwhm !== undefined) spec.psfSigma = checkNum('PSF FWHM', overrides.psfFwhm, 0, 20) * FWHM_TO_SIGMA;
   if (overrides.supersample !== undefined) spec.supersample = checkInt('supersampling', overrides.supersample, 1, 16);
+  if (overrides.massConserving === true) spec.massConserving = true;
   return spec;
 }
 

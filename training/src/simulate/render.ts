@@ -1,6 +1,6 @@
 import { centredGrid, subpixelCoords, type Grid } from './grid.js';
 import { addPoissonNoise, exposureForSnr } from './noise.js';
-import type { LensParams } from './params.js';
+import { hostThetaE, type LensParams } from './params.js';
 import { PointMassField } from './point-masses.js';
 import { convolveAndCrop, crop, gaussianKernel, psfPadding } from './psf.js';
 import { SersicEvaluator, shapeAt } from './sersic.js';
@@ -30,7 +30,7 @@ export interface RenderResult {
 }
 
 /**
- * Renders one lens: ray-trace every sub-pixel through SIS + external shear + point masses, sample
+ * Renders one lens: ray-trace every sub-pixel through SIS (hostThetaE) + external shear + point masses, sample
  * the source's surface brightness there (lensing conserves surface brightness), add the lens light,
  * bin the sub-pixels, convolve with the PSF, then add Poisson noise at the requested peak SNR.
  * The field is padded by the PSF's radius so light from just outside the cutout blurs in; that ring
@@ -141,7 +141,7 @@ function traceSource(
   arcAcc: Float64Array,
 ): void {
   const side = grid.side;
-  const thetaE = p.thetaE;
+  const thetaE = hostThetaE(p);
   const g1 = p.shear.gamma * Math.cos(2 * p.shear.phi);
   const g2 = p.shear.gamma * Math.sin(2 * p.shear.phi);
   const c = source.cos, s = source.sin, sX = source.p.x, sY = source.p.y;

@@ -27,7 +27,8 @@ export interface LoadImagesOptions {
 /** Extensions read from a folder; other files are ignored. */
 const DATA_FILE = /\.(npy|fits|fit|fts)(\.gz)?$/i;
 
-async function filesOf(path: string): Promise<string[]> {
+/** The data files of `path`: itself, or the .npy / FITS files of a folder in name order. */
+export async function dataFiles(path: string): Promise<string[]> {
   let st;
   try {
     st = await stat(path);
@@ -53,7 +54,7 @@ export async function loadImages(path: string, opts: LoadImagesOptions = {}): Pr
   const parts: Float32Array[] = [];
   let size = -1;
   let count = 0;
-  for (const file of await filesOf(path)) {
+  for (const file of await dataFiles(path)) {
     if (count >= max) break;
     const stack = decodeStack(new Uint8Array(await readFile(file)));
     if (stack.height !== stack.width) {
@@ -136,7 +137,7 @@ export async function dataFingerprint(path: string): Promise<{ kind: 'sha256-fir
   const h = createHash('sha256');
   if (st.isDirectory()) {
     let bytes = 0;
-    for (const f of await filesOf(path)) {
+    for (const f of await dataFiles(path)) {
       const s = await stat(f);
       bytes += s.size;
       h.update(`${f}\t${s.size}\t${s.mtimeMs}\n`);

@@ -1,32 +1,29 @@
 /**
- * Scoring with a trained checkpoint: the anomaly score of an image is the mean over its pixels of
- * (x - reconstruction)^2, the same definition as the training loss (whose batch value is the mean
- * of these scores). The model runs in inference mode, so BatchNorm uses its moving statistics and a
- * score never depends on the other images of its batch.
+ * Scoring data with a trained model. A checkpoint is scored through its exported ONNX file (exported
+ * first when it has none or its weights are newer), with core's one scoring path on the Node server's
+ * onnxruntime engine: the scores `evaluate` and `calibrate` report are the service's scores for the
+ * same images. `reconstructionScores` is the tfjs path training validates with (the MSE, the training loss).
  */
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DarklensError, writeNpy } from '@darklens/core';
+import { dirname, join } from 'node:path';
+import { DarklensError, writeNpy, type ModelGrid } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../backend/select.js';
-import { loadModelFrom } from './checkpoint.js';
-import { loadImages, type ImageSet } from './data.js';
-import { onnxScores } from '../export/onnx-scores.js';
-import { existsSync } from 'node:fs';
+import type { BackendName } from '../backend/select.js';
+import { checkpointOnnx, exportCheckpoint } from '../export/export-checkpoint.js';
+import { checkpointInput, gridOf } from '../scoring/model-input.js';
+import { openOnnx } from '../scoring/onnx-file.js';
+import { scoreData } from '../scoring/score-data.js';
+import { MODEL_FILE, TRAINING_FILE, WEIGHTS_FILE } from './checkpoint.js';
+import type { ImageSet } from './data.js';
 
 type Tf = typeof TfNamespace;
 
 /**
- * Per-image MSE of `model` on `set`, in batches of `batchSize`, inference mode. With `recon`, the
- * reconstructions are copied there (count * size * size values).
+ * Per-image MSE of `model` on `set`, in batches of `batchSize`, inference mode (the validation loss
+ * of training). With `recon`, the reconstructions are copied there (count * size * size values).
  */
-export function reconstructionScores(
-  tf: Tf,
-  model: TfNamespace.LayersModel,
-  set: ImageSet,
-  batchSize: number,
-  recon?: Float32Array,
-): Float32Array {
+export function reconstructionScores(tf: Tf, model: TfNamespace.LayersModel, set: ImageSet, batchSize: number, recon?: Float32Array): Float32Array {
   const px = set.size * set.size;
   const scores = new Float32Array(set.count);
   for (let start = 0; start < set.count; start += batchSize) {
@@ -42,71 +39,115 @@ export function reconstructionScores(
 }
 
 export interface EvaluateOptions {
-  /** A .npy/FITS file or a folder of them (scaled per image to [0, 1] like the training data). */
+  /** A .npy/FITS file or a folder of them. */
   dataPath: string;
-  /** A checkpoint folder written by train (its best model is used), or an exported .onnx file. */
+  /** A checkpoint folder written by train (scored through its model.onnx), or an exported .onnx file. */
   checkpointDir: string;
   /** Write the reconstructions here as .npy [N, 1, H, W] float32. */
   outPath?: string;
-  /** Images per forward pass (default 64); does not change the scores. */
+  /** Images per runtime call (default 64); does not change the scores. */
   batchSize?: number;
+  /** TensorFlow.js backend that loads a checkpoint to export it. */
   backend?: BackendName;
   maxImages?: number;
-  /** Where the backend choice is reported (default: stderr). */
+  /** Arcsec per pixel of the model's grid (default: the training data's, else the images' own). */
+  pixelScale?: number;
+  /** Scores to compute (default: every score of the model's graph). */
+  scores?: string[];
+  /** Where the export is reported (default: stderr). */
   log?: (msg: string) => void;
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvaluateResult {
-  /** Per-image MSE, in file order. */
-  scores: Float32Array;
+  /** Per score, per image in file order; `scoreNames` lists them ('mse' first). */
+  scores: Record<string, Float32Array>;
+  scoreNames: string[];
   count: number;
-  /** Mean of the scores. */
-  mean: number;
+  /** Mean of each score. */
+  means: Record<string, number>;
+  /** The scoring engine, e.g. "onnxruntime-node 1.30.0 ...". */
   backend: string;
+  /** The ONNX file scored and its sha256. */
+  onnx: { path: string; sha256: string };
+  grid: ModelGrid;
+  /** The inputs as the model saw them and the reconstructions, when outPath was given. */
+  inputs?: Float32Array;
+  reconstructions?: Float32Array;
 }
 
-/** Writes the reconstructions (when asked) and sums up the scores. */
-async function finish(opts: EvaluateOptions, set: ImageSet, scores: Float32Array, recon: Float32Array | undefined, backend: string): Promise<EvaluateResult> {
-  if (recon !== undefined && opts.outPath !== undefined) {
-    await mkdir(dirname(opts.outPath), { recursive: true });
-    await writeFile(opts.outPath, writeNpy(recon, [set.count, 1, set.size, set.size]));
-  }
-  let sum = 0;
-  for (const s of scores) sum += s;
-  return { scores, count: set.count, mean: sum / set.count, backend };
-}
-
-/** evaluate() on an exported .onnx file, with onnxruntime-node. */
-async function evaluateOnnx(opts: EvaluateOptions, batchSize: number): Promise<EvaluateResult> {
-  if (!existsSync(opts.checkpointDir)) throw new DarklensError('not_found', `${opts.checkpointDir} not found`);
-  const set = await loadImages(opts.dataPath, opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {});
-  const recon = opts.outPath !== undefined ? new Float32Array(set.data.length) : undefined;
-  const scores = await onnxScores(opts.checkpointDir, set, batchSize, recon);
-  return finish(opts, set, scores, recon, 'onnxruntime-node');
+function mtime(path: string): number {
+  return statSync(path).mtimeMs;
 }
 
 /**
- * Per-image scores of `dataPath` with a checkpoint folder (its best tfjs model) or an exported
- * `.onnx` file (onnxruntime-node).
+ * The ONNX file of a checkpoint folder, exported (beside the weights) when missing or older than the
+ * weights; an .onnx path is returned as is.
  */
+export async function checkpointModel(path: string, o: { backend?: BackendName; log?: (msg: string) => void } = {}): Promise<string> {
+  if (path.toLowerCase().endsWith('.onnx')) {
+    if (!existsSync(path)) throw new DarklensError('not_found', `${path} not found`);
+    return path;
+  }
+  if (!existsSync(join(path, MODEL_FILE))) throw new DarklensError('not_found', `${path} is not a darklens checkpoint (no ${MODEL_FILE})`);
+  const onnx = checkpointOnnx(path);
+  if (!existsSync(onnx) || mtime(onnx) < mtime(join(path, WEIGHTS_FILE))) {
+    await exportCheckpoint({ checkpointDir: path, outPath: onnx, ...(o.backend !== undefined ? { backend: o.backend } : {}), log: o.log ?? ((m) => process.stderr.write(`${m}\n`)) });
+  }
+  return onnx;
+}
+
+/**
+ * The grid a model's inputs are prepared on: its checkpoint's (the folder, or the one holding the
+ * .onnx), with `pixelScale` over it; undefined for a bare .onnx file (the images' own grid is used).
+ */
+function modelGrid(checkpointDir: string, onnxPath: string, pixelScale: number | undefined): ModelGrid | undefined {
+  const dir = checkpointDir.toLowerCase().endsWith('.onnx') ? dirname(onnxPath) : checkpointDir;
+  if (!existsSync(join(dir, TRAINING_FILE))) return undefined;
+  return gridOf({ ...checkpointInput(dir), ...(pixelScale !== undefined ? { pixelScale } : {}) });
+}
+
+/** Scores of `dataPath` with a checkpoint folder (its exported model) or an exported `.onnx` file. */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
-  const batchSize = opts.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 65536) {
+  const batch = opts.batchSize ?? 64;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 65536) {
     throw new DarklensError('invalid_argument', `batch size must be an integer in [1, 65536], got ${String(opts.batchSize)}`);
   }
-  if (opts.checkpointDir.toLowerCase().endsWith('.onnx')) return evaluateOnnx(opts, batchSize);
-  const { name, tf } = await selectBackend({ ...(opts.backend !== undefined ? { force: opts.backend } : {}), ...(opts.log ? { log: opts.log } : {}) });
-  const model = await loadModelFrom(tf, opts.checkpointDir);
+  const onnxPath = await checkpointModel(opts.checkpointDir, opts);
+  const model = await openOnnx(onnxPath);
   try {
-    const size = model.inputs[0]?.shape[1];
-    const set = await loadImages(opts.dataPath, opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {});
-    if (set.size !== size) {
-      throw new DarklensError('bad_shape', `${opts.dataPath}: images are ${set.size}x${set.size}, the model takes ${String(size)}x${String(size)}`);
+    const grid = modelGrid(opts.checkpointDir, onnxPath, opts.pixelScale);
+    const r = await scoreData(model, {
+      dataPath: opts.dataPath,
+      batch,
+      ...(grid !== undefined ? { grid } : {}),
+      ...(grid === undefined && opts.pixelScale !== undefined ? { pixelScale: opts.pixelScale } : {}),
+      ...(opts.scores !== undefined ? { scores: opts.scores } : {}),
+      ...(opts.outPath !== undefined ? { images: true } : {}),
+      ...(opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {}),
+      ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+    });
+    if (r.reconstructions !== undefined && opts.outPath !== undefined) {
+      await mkdir(dirname(opts.outPath), { recursive: true });
+      await writeFile(opts.outPath, writeNpy(r.reconstructions, [r.count, 1, r.grid.height, r.grid.width]));
     }
-    const recon = opts.outPath !== undefined ? new Float32Array(set.data.length) : undefined;
-    const scores = reconstructionScores(tf, model, set, batchSize, recon);
-    return await finish(opts, set, scores, recon, name);
+    const means: Record<string, number> = {};
+    for (const [name, values] of Object.entries(r.scores)) {
+      let sum = 0;
+      for (const v of values) sum += v;
+      means[name] = sum / r.count;
+    }
+    return {
+      scores: r.scores,
+      scoreNames: Object.keys(r.scores),
+      count: r.count,
+      means,
+      backend: 'onnxruntime-node',
+      onnx: { path: onnxPath, sha256: model.sha256 },
+      grid: r.grid,
+      ...(r.inputs !== undefined ? { inputs: r.inputs, reconstructions: r.reconstructions! } : {}),
+    };
   } finally {
-    model.dispose();
+    await model.close();
   }
 }

@@ -9,7 +9,8 @@ export const listRoute = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['models'],
-  summary: 'The served models: version, input spec, thresholds, calibration histogram, metrics, provenance',
+  summary: 'The served models: version, input spec, scores, thresholds, calibration histogram, metrics, provenance',
+  request: { query: z.object({ score: z.string().optional().openapi({ description: 'Describe this score\'s calibration (default: each model\'s default score).', example: 'mf' }) }) },
   responses: { 200: { description: 'Served models', content: { 'application/json': { schema: ModelListSchema } } } },
 });
 
@@ -20,7 +21,10 @@ export const detailRoute = createRoute({
   summary: 'One model, with its sorted calibration scores so a client can move its threshold itself',
   request: {
     params: z.object({ name: z.string().openapi({ example: 'dcae' }) }),
-    query: z.object({ version: z.string().optional().openapi({ description: 'A registered version (default: the served one).', example: 'v1' }) }),
+    query: z.object({
+      version: z.string().optional().openapi({ description: 'A registered version (default: the served one).', example: 'v1' }),
+      score: z.string().optional().openapi({ description: 'The score whose calibration to describe (default: the model\'s default score).', example: 'mf' }),
+    }),
   },
   responses: {
     200: { description: 'The model', content: { 'application/json': { schema: ModelDetailSchema } } },
@@ -51,19 +55,24 @@ const PUBLIC_FILES: Record<string, string> = {
   'loss.png': 'image/png',
 };
 
-function summary(set: ModelSet, m: LoadedModel): ModelSummary {
-  const cal = m.calibrator.file;
+/** A model described by the calibration of `score` (its default score when omitted). */
+function summary(set: ModelSet, m: LoadedModel, score?: string): ModelSummary {
+  const calibrator = m.calibrator(score);
+  const cal = calibrator.file;
   return {
     name: m.name,
     version: m.version,
     versions: Object.keys(set.registry.models[m.name]?.versions ?? {}),
     input: m.input,
+    score: cal.score.name,
+    defaultScore: m.calibration.defaultScore,
+    availableScores: m.scores.map((name) => ({ name, definition: m.calibrator(name).file.score.definition })),
     thresholds: {
       default: cal.thresholds.default,
-      quantileRule: m.calibrator.quantileRule,
+      quantileRule: calibrator.quantileRule,
       items: cal.thresholds.items.map((i) => ({ name: i.name, value: i.value, method: i.method, ...(i.fpr === undefined ? {} : { fpr: i.fpr }) })),
     },
-    calibration: { set: cal.calibration.set, count: cal.calibration.count, min: m.calibrator.reference.min, max: m.calibrator.reference.max },
+    calibration: { set: cal.calibration.set, count: cal.calibration.count, min: calibrator.reference.min, max: calibrator.reference.max },
     histogram: cal.histogram,
     metrics: m.entry.metrics,
     training: m.entry.training,
@@ -78,13 +87,17 @@ export function modelRoutes(app: App, deps: Deps): void {
 
   app.get('/v1/models', (c) => {
     const set = deps.store.current();
-    return c.json({ generation: set.generation, loadedAt: set.loadedAt, models: [...set.models.values()].map((m) => summary(set, m)) });
+    const score = c.req.query('score') || undefined;
+    // With score=, models that do not calibrate it are described by their default score.
+    const pick = (m: LoadedModel): string | undefined => (score !== undefined && m.scores.includes(score) ? score : undefined);
+    return c.json({ generation: set.generation, loadedAt: set.loadedAt, models: [...set.models.values()].map((m) => summary(set, m, pick(m))) });
   });
 
   app.get('/v1/models/:name', async (c) => {
     const detail = await deps.store.use(async (set): Promise<ModelDetail> => {
       const m = await set.version(c.req.param('name'), c.req.query('version'));
-      return { ...summary(set, m), scores: Array.from(m.calibrator.reference.sorted) };
+      const score = c.req.query('score') || undefined;
+      return { ...summary(set, m, score), scores: Array.from(m.calibrator(score).reference.sorted) };
     });
     return c.json(detail);
   });

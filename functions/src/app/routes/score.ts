@@ -1,7 +1,7 @@
 /** POST /v1/score (one cutout, JSON answer) and POST /v1/score/batch (many, NDJSON in input order). */
 import { createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { DarklensError } from '@darklens/core';
+import { DarklensError, RUN_BATCH } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import { errorBody, publicError } from '../http-errors.js';
 import { batchItems, decodeOne, decodeOptions, readUpload, singleFile, RAW_TYPES, type BatchItem } from '../inputs.js';
@@ -9,7 +9,7 @@ import { requireKey } from '../middleware/auth.js';
 import type { ModelSet } from '../model-store.js';
 import { parseScoreQuery } from '../score-options.js';
 import { BatchLineSchema, ErrorSchema, ScoreQuerySchema, ScoreResultSchema, type ScoreResult } from '../schemas.js';
-import { RUN_BATCH, scoreCutouts, type ScoreOptions } from '../scoring.js';
+import { scoreCutouts, type ScoreOptions } from '../scoring.js';
 
 /** Items decoded and scored per step of a batch stream. */
 const STREAM_STEP = RUN_BATCH * 2;
