@@ -44,6 +44,11 @@ export const SCORES = {
     '(input - reconstruction) / sqrt(variance) filtered by a unit-norm Gaussian as wide as the PSF',
   mf2:
     'matched filter at twice the PSF width: as mf, with a unit-norm Gaussian of twice the PSF width',
+  sharp:
+    'arc sharpness: the residual (input - reconstruction), weighted by the inverse noise variance, projected onto the ' +
+    'negative Laplacian of the reconstruction smoothed by a Gaussian of twice the PSF width, over the norm of that ' +
+    'projection: positive when the light is more concentrated (thinner arcs, sharper features) than the smooth-lens ' +
+    'reconstruction, about N(0, 1) when it is not',
 } as const;
 
 export type ScoreName = keyof typeof SCORES;

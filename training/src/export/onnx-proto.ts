@@ -28,7 +28,7 @@ export interface OnnxNode {
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  dataType: typeof ONNX_FLOAT | typeof ONNX_INT64 | typeof ONNX_FLOAT16;
+  dataType: typeof ONNX_FLOAT | typeof ONNX_INT64 | typeof ONNX_FLOAT16 | typeof ONNX_DOUBLE;
   /** Little-endian bytes of the values (exactly the tensor's size). */
   raw: Uint8Array;
 }

@@ -7,6 +7,12 @@
  */
 import { ONNX_INPUT, ONNX_NOISE, ONNX_VARIANCE, SCORES, scoreOutputName, type ScoreName } from '@darklens/core';
 import { floatBytes } from './convert.js';
+
+function doubleBytes(v: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setFloat64(0, v, true);
+  return out;
+}
 import { ONNX_DOUBLE, ONNX_FLOAT, ONNX_INT64, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto.js';
 
 export interface ScoreHeadOptions {
@@ -26,7 +32,7 @@ export interface ScoreHead {
 }
 
 /** Scores of the head, in output order. */
-export const HEAD_SCORES: readonly ScoreName[] = ['mse', 'chi2', 'psf', 'mf', 'mf2'];
+export const HEAD_SCORES: readonly ScoreName[] = ['mse', 'chi2', 'psf', 'mf', 'mf2', 'sharp'];
 
 /**
  * A unit-L2-norm 2-D Gaussian of `sigma` pixels, truncated at 3 sigma: it maps white noise of unit
@@ -46,6 +52,32 @@ export function unitNormGaussian(sigma: number): { size: number; data: Float32Ar
   }
   const norm = Math.sqrt(sq);
   for (let k = 0; k < data.length; k++) data[k] = data[k]! / norm;
+  return { size, data };
+}
+
+/**
+ * The negative Laplacian of a normalized Gaussian of `sigma` pixels, truncated at 3 sigma (plus one
+ * pixel) and shifted to sum to exactly zero, so a constant image maps to zero: convolving an image
+ * with it gives the negative Laplacian of the image smoothed at `sigma`, positive on peaks and ridges.
+ */
+export function negativeLaplacianOfGaussian(sigma: number): { size: number; data: Float32Array } {
+  const r = Math.max(2, Math.ceil(3 * sigma) + 1);
+  const size = 2 * r + 1;
+  const s2 = sigma * sigma;
+  const values = new Float64Array(size * size);
+  let norm = 0;
+  for (let y = -r; y <= r; y++) for (let x = -r; x <= r; x++) norm += Math.exp(-(x * x + y * y) / (2 * s2));
+  let sum = 0;
+  for (let y = -r; y <= r; y++) {
+    for (let x = -r; x <= r; x++) {
+      const q = x * x + y * y;
+      const v = -(Math.exp(-q / (2 * s2)) / norm) * ((q - 2 * s2) / (s2 * s2));
+      values[(y + r) * size + x + r] = v;
+      sum += v;
+    }
+  }
+  const data = new Float32Array(size * size);
+  for (let k = 0; k < data.length; k++) data[k] = values[k]! - sum / data.length;
   return { size, data };
 }
 
@@ -101,17 +133,19 @@ export function scoreHead(o: ScoreHeadOptions): ScoreHead {
     const sum = op('ReduceSum', [sq, imageAxes], `head.${name}_sum`, { keepdims: { kind: 'int', value: 0 } });
     return toFloat(op('Div', [sum, count], `head.${name}_mean`), scoreOutputName(name));
   };
-  const filter = (x: string, sigma: number, name: string): string => {
-    const k = unitNormGaussian(sigma);
+  /** Zero-padded 'same' convolution with a square kernel. */
+  const convolve = (x: string, k: { size: number; data: Float32Array }, name: string): string => {
     const r = (k.size - 1) / 2;
     initializers.push({ name: `head.${name}_kernel`, dims: [1, 1, k.size, k.size], dataType: ONNX_FLOAT, raw: floatBytes(k.data) });
-    const filtered = op('Conv', [x, `head.${name}_kernel`], `head.${name}_filtered`, {
+    return op('Conv', [x, `head.${name}_kernel`], `head.${name}_filtered`, {
       kernel_shape: { kind: 'ints', value: [k.size, k.size] },
       pads: { kind: 'ints', value: [r, r, r, r] },
     });
-    // Filtered values next to a masked pixel are real; those AT masked pixels are not counted.
-    return op('Mul', [filtered, mask], `head.${name}_filtered_masked`);
   };
+  // Filtered values next to a masked pixel are real; those AT masked pixels are not counted.
+  const filter = (x: string, sigma: number, name: string): string =>
+    op('Mul', [convolve(x, unitNormGaussian(sigma), name), mask], `head.${name}_filtered_masked`);
+  const sumOver = (x64: string, name: string): string => op('ReduceSum', [x64, imageAxes], `head.${name}_sum`, { keepdims: { kind: 'int', value: 0 } });
 
   const whitened = op('Mul', [diff, op('Sqrt', [weight], 'head.inv_sigma')], 'head.whitened');
   meanOfSquares(maskedDiff, 'mse');
@@ -119,6 +153,19 @@ export function scoreHead(o: ScoreHeadOptions): ScoreHead {
   meanOfSquares(filter(maskedDiff, o.psfSigmaPx, 'psf'), 'psf');
   meanOfSquares(filter(whitened, o.psfSigmaPx, 'mf'), 'mf');
   meanOfSquares(filter(whitened, 2 * o.psfSigmaPx, 'mf2'), 'mf2');
+
+  // sharp: <d, t>_w / sqrt(<t, t>_w), t the negative Laplacian of the smoothed reconstruction above
+  // the background (the background subtracted so that zero padding adds no edge). float64 sums.
+  const template = convolve(op('Sub', [o.reconstruction, background], 'head.light_signed'), negativeLaplacianOfGaussian(2 * o.psfSigmaPx), 'sharp');
+  const t64 = toDouble(template);
+  const w64 = toDouble(weight);
+  const tw = op('Mul', [t64, w64], 'head.sharp_tw');
+  const projection = sumOver(op('Mul', [toDouble(maskedDiff), tw], 'head.sharp_dtw'), 'sharp_projection');
+  const norm2 = sumOver(op('Mul', [t64, tw], 'head.sharp_ttw'), 'sharp_norm2');
+  const tiny = 'head.tiny';
+  initializers.push({ name: tiny, dims: [], dataType: ONNX_DOUBLE, raw: doubleBytes(1e-30) });
+  const norm = op('Sqrt', [op('Max', [norm2, tiny], 'head.sharp_norm2_floor')], 'head.sharp_norm');
+  toFloat(op('Div', [projection, norm], 'head.sharp_value'), scoreOutputName('sharp'));
 
   return {
     nodes,
