@@ -24,3 +24,4 @@ export * from './export/export-checkpoint.js';
 export * from './registry/store.js';
 export * from './registry/publish.js';
 export { modelCard } from './registry/card.js';
+export * from './registry/ensemble.js';

@@ -6,7 +6,7 @@ function line(index: number, name: string, pValue: number, loss: number): BatchL
   const result: ScoreResult = {
     input: { format: 'fits', width: 64, height: 64, pixelScale: 0.1, assumedPixelScale: false, masked: 0, resampled: null, noise: 'estimated' },
     models: { dcae: { version: 'v1', score: 'mse', loss, threshold: { name: 'fpr-0.05', value: 3e-4, fpr: 0.05 }, pValue, percentile: 50, normalizedScore: 0.5, flagged: false } },
-    ensemble: { method: 'cauchy', pValue, alpha: 0.05, flagged: false, models: ['dcae'] },
+    ensemble: { method: 'cauchy', name: null, members: [{ model: 'dcae', score: 'mse', weight: 1, pValue }], pValue, alpha: 0.05, flagged: false, models: ['dcae'] },
   };
   return { index, name, ...result };
 }

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { withBackendOption } from '../options.js';
+import { int, withBackendOption } from '../options.js';
 import { DarklensError, REGISTRY_FILE, resolveVersion } from '@darklens/core';
-import { promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
+import { chooseEnsemble, promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
 
 const DEFAULT_REGISTRY = 'models';
 const f3 = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '-');
@@ -87,6 +87,33 @@ export function modelsCommand(): Command {
     process.stdout.write(`${model}: default ${r.from} -> ${r.to}\n`);
   });
   cmd.addCommand(back);
+
+  const ens = registryOption(
+    new Command('ensemble')
+      .description('choose a named ensemble verdict by measurement: weighted Cauchy combination of the models\' calibrated scores, chosen greedily on labelled VALIDATION sets (not the test sets)')
+      .requiredOption('--name <name>', 'name of the ensemble in the registry (ensemble= on the scoring routes)')
+      .requiredOption('--no-sub <path>', 'validation lenses without substructure')
+      .option('--spherical <path>', 'validation lenses with spherical subhalos')
+      .option('--vortex <path>', 'validation lenses with a vortex')
+      .option('--default', 'make it the ensemble requests get when they name no models, score or ensemble')
+      .option('--scores <list>', 'candidate scores, comma-separated (default: every calibrated score)')
+      .option('--max-members <n>', 'most (model, score) members', int('max members', 1, 64), 4),
+  );
+  ens.action(async (o: { registry: string; name: string; sub: string | boolean; spherical?: string; vortex?: string; default?: boolean; scores?: string; maxMembers: number }) => {
+    // --no-sub: commander reads a `--no-` flag as the negation of `--sub`; the path lands in `sub`.
+    if (typeof o.sub !== 'string') throw new DarklensError('invalid_argument', '--no-sub <path> is required (validation lenses without substructure)');
+    const r = await chooseEnsemble({
+      root: o.registry,
+      name: o.name,
+      sets: { no_sub: o.sub, ...(o.spherical !== undefined ? { spherical: o.spherical } : {}), ...(o.vortex !== undefined ? { vortex: o.vortex } : {}) },
+      maxMembers: o.maxMembers,
+      ...(o.default === true ? { makeDefault: true } : {}),
+      ...(o.scores !== undefined ? { scores: o.scores.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+      onProgress: (stage) => process.stderr.write(`darklens: ${stage}\n`),
+    });
+    process.stdout.write(`ensemble ${o.name}${o.default === true ? ' (default)' : ''}: ${r.ensemble.members.map((m) => `${m.model}/${m.score} ${m.weight}`).join(', ')}\n${r.ensemble.chosenBy}\n`);
+  });
+  cmd.addCommand(ens);
 
   const verify = registryOption(new Command('verify').description('check the size and sha256 of every registered file'));
   verify.action(async (o: { registry: string }) => {

@@ -277,6 +277,18 @@ describe('combinePValues', () => {
     expect(combinePValues([0, 1], 'bonferroni')).toBe(0);
   });
 
+  it('weighted: Bonferroni min p_i / w_i and the weighted Cauchy statistic; equal weights change nothing', () => {
+    expect(combinePValues([0.01, 0.2], 'bonferroni', [3, 1])).toBeCloseTo(0.01 / 0.75, 15);
+    expect(combinePValues([0.01, 0.2], 'bonferroni', [1, 3])).toBeCloseTo(0.04, 15);
+    const t = 0.75 / Math.tan(0.01 * Math.PI) + 0.25 / Math.tan(0.2 * Math.PI);
+    expect(combinePValues([0.01, 0.2], 'cauchy', [3, 1])).toBeCloseTo(Math.atan(1 / t) / Math.PI, 15);
+    expect(combinePValues([0.01, 0.2, 0.4], 'cauchy', [2, 2, 2])).toBeCloseTo(combinePValues([0.01, 0.2, 0.4], 'cauchy'), 15);
+    // A member with all the weight is the combination.
+    expect(combinePValues([0.3, 0.001], 'cauchy', [1e-12, 1])).toBeCloseTo(0.001, 9);
+    expect(() => combinePValues([0.1, 0.2], 'cauchy', [1])).toThrow(/1 weights for 2 p-values/);
+    expect(() => combinePValues([0.1, 0.2], 'cauchy', [1, 0])).toThrow(/weight 1 is 0/);
+  });
+
   it('cauchy: hand-computed values', () => {
     // tan(0) = 0
     expect(combinePValues([0.5, 0.5], 'cauchy')).toBeCloseTo(0.5, 15);

@@ -252,9 +252,13 @@ export const P_VALUE_COMBINATIONS: readonly PValueCombination[] = ['bonferroni',
  *    anomaly flagging, while much less conservative than Bonferroni. A p-value of exactly 0 gives 0;
  *    for accuracy p < 0.5 uses tan((0.5 - p) pi) = 1 / tan(p pi) and T > 1 uses arctan(1/T) / pi.
  *
+ * With `weights` (positive, normalized here to sum 1), the weighted forms: Bonferroni min_i p_i / w_i
+ * (valid under any dependence, by the weighted union bound) and T = sum_i w_i tan((0.5 - p_i) pi)
+ * (Liu & Xie's weighted Cauchy combination, with the same guarantees).
+ *
  * Every p must lie in [0, 1]; at least one is needed. With one p-value both return it.
  */
-export function combinePValues(ps: ArrayLike<number>, method: PValueCombination): number {
+export function combinePValues(ps: ArrayLike<number>, method: PValueCombination, weights?: ArrayLike<number>): number {
   if (method !== 'bonferroni' && method !== 'cauchy') {
     throw new DarklensError('invalid_argument', `p-value combination ${String(method)} is unknown; accepted: ${P_VALUE_COMBINATIONS.join(', ')}`);
   }
@@ -262,23 +266,34 @@ export function combinePValues(ps: ArrayLike<number>, method: PValueCombination)
     throw new DarklensError('invalid_argument', 'combinePValues needs a non-empty array of p-values in [0, 1]');
   }
   const k = ps.length;
+  if (weights !== undefined && weights.length !== k) {
+    throw new DarklensError('invalid_argument', `combinePValues: ${weights.length} weights for ${k} p-values; one positive weight per p-value is accepted`);
+  }
+  let total = 0;
+  for (let i = 0; i < k; i++) {
+    const w = weights === undefined ? 1 : weights[i]!;
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) throw new DarklensError('invalid_argument', `weight ${i} is ${String(w)}; positive finite weights are accepted`);
+    total += w;
+  }
+  const weight = (i: number): number => (weights === undefined ? 1 : weights[i]!) / total;
   let min = Infinity;
+  let bonferroni = Infinity;
   for (let i = 0; i < k; i++) {
     const p = ps[i];
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
       throw new DarklensError('invalid_argument', `p-value ${i} is ${String(p)}; p-values in [0, 1] are accepted`);
     }
     if (p < min) min = p;
+    bonferroni = Math.min(bonferroni, (p * total) / (weights === undefined ? 1 : weights[i]!));
   }
-  if (method === 'bonferroni') return Math.min(1, k * min);
+  if (method === 'bonferroni') return Math.min(1, bonferroni);
   if (k === 1) return min;
   if (min === 0) return 0;
   let t = 0;
   for (let i = 0; i < k; i++) {
     const p = ps[i]!;
-    t += p < 0.5 ? 1 / Math.tan(p * Math.PI) : Math.tan((0.5 - p) * Math.PI); // cot(p pi) keeps small p accurate
+    t += weight(i) * (p < 0.5 ? 1 / Math.tan(p * Math.PI) : Math.tan((0.5 - p) * Math.PI)); // cot(p pi) keeps small p accurate
   }
-  t /= k;
   const combined = t > 1 ? Math.atan(1 / t) / Math.PI : 0.5 - Math.atan(t) / Math.PI;
   return Math.min(1, Math.max(0, combined));
 }

@@ -8,8 +8,13 @@ describe('ONNX contract', () => {
   });
 
   it('reads the scores a graph offers, mse first', () => {
-    expect(readContract('m', ['input'], ['reconstruction', 'score'])).toEqual({ scores: ['mse'], residual: false });
-    expect(readContract('m', ['input'], ['score_b', 'reconstruction', 'residual', 'score', 'score_a'])).toEqual({ scores: ['mse', 'b', 'a'], residual: true });
+    expect(readContract('m', ['input'], ['reconstruction', 'score'])).toEqual({ scores: ['mse'], noiseAware: false, residual: false });
+    expect(readContract('m', ['input', 'variance', 'noise'], ['score_b', 'reconstruction', 'residual', 'score', 'score_a'])).toEqual({ scores: ['mse', 'b', 'a'], noiseAware: true, residual: true });
+  });
+
+  it('takes the noise inputs both or neither, and no others', () => {
+    expect(() => readContract('m', ['input', 'variance'], ['reconstruction', 'score'])).toThrow(/optionally both "variance" and "noise"/);
+    expect(() => readContract('m', ['input', 'mask'], ['reconstruction', 'score'])).toThrow(/inputs input, mask/);
   });
 
   it('refuses a graph without the input or a required output, naming what it has', () => {

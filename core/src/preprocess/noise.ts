@@ -69,6 +69,17 @@ function quantile(sorted: Float64Array, q: number): number {
   return i + 1 < sorted.length ? sorted[i]! * (1 - f) + sorted[i + 1]! * f : sorted[i]!;
 }
 
+/** The image smoothed at SMOOTH_SIGMA, masked pixels left out (normalized convolution). */
+function smoothed(pixels: ArrayLike<number>, width: number, height: number, mask?: Uint8Array): Float64Array {
+  if (mask === undefined) return gaussianBlur(pixels, width, height, SMOOTH_SIGMA);
+  const n = width * height;
+  const valid = Float64Array.from({ length: n }, (_, p) => (mask[p] === 0 ? 1 : 0));
+  const sum = gaussianBlur(Float64Array.from({ length: n }, (_, p) => (mask[p] === 0 ? pixels[p]! : 0)), width, height, SMOOTH_SIGMA);
+  const weight = gaussianBlur(valid, width, height, SMOOTH_SIGMA);
+  for (let p = 0; p < n; p++) sum[p] = weight[p]! > 0 ? sum[p]! / weight[p]! : 0;
+  return sum;
+}
+
 export interface NoiseEstimate {
   background: number;
   /** Sky (base) variance, floored at MIN_VARIANCE. */
@@ -83,8 +94,8 @@ export interface NoiseEstimate {
  */
 export function estimateNoise(pixels: ArrayLike<number>, width: number, height: number, mask?: Uint8Array): NoiseEstimate {
   const n = width * height;
-  const smooth = gaussianBlur(pixels, width, height, SMOOTH_SIGMA);
   const usable = (p: number): boolean => mask === undefined || mask[p] === 0;
+  const smooth = smoothed(pixels, width, height, mask);
   // Squared second difference along the row; NaN at row ends and next to masked pixels.
   const d2 = new Float64Array(n).fill(NaN);
   for (let y = 0; y < height; y++) {

@@ -41,9 +41,31 @@ export interface RegistryModel {
   versions: Record<string, RegistryVersion>;
 }
 
+/** One member of an ensemble: a model's score and its weight in the weighted p-value combination. */
+export interface EnsembleMember {
+  model: string;
+  score: string;
+  /** Positive; the members' weights are normalized to sum 1. */
+  weight: number;
+}
+
+/** A named ensemble verdict: which models' scores it combines, and how it was chosen. */
+export interface RegistryEnsemble {
+  members: EnsembleMember[];
+  /** How the members and weights were chosen (data, objective, result). */
+  chosenBy?: string;
+  /** Measured on the data it was chosen with (pooled AUC, TPR at 1% FPR, the best member's, ...). */
+  metrics?: Record<string, unknown>;
+  createdAt?: string;
+}
+
 export interface Registry {
   format: typeof REGISTRY_FORMAT;
   models: Record<string, RegistryModel>;
+  /** Named ensembles (darklens models ensemble); absent: every model at its default score, equal weights. */
+  ensembles?: Record<string, RegistryEnsemble>;
+  /** The ensemble a request gets when it names no models, score or ensemble. */
+  defaultEnsemble?: string;
 }
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -77,6 +99,22 @@ export function parseRegistry(text: string): Registry {
       }
       if (typeof ver.onnx.file !== 'string' || !(ver.onnx.file in ver.files)) bad(`model ${name} version ${v}: onnx.file must be one of its files`);
     }
+  }
+  if (j.ensembles !== undefined) {
+    if (!isObj(j.ensembles)) bad('ensembles must be an object of named ensembles');
+    for (const [name, e] of Object.entries(j.ensembles)) {
+      if (!NAME_RE.test(name)) bad(`bad ensemble name ${JSON.stringify(name)}`);
+      if (!isObj(e) || !Array.isArray(e.members) || e.members.length === 0) bad(`ensemble ${name}: needs a non-empty members list`);
+      for (const m of e.members as unknown[]) {
+        if (!isObj(m) || typeof m.model !== 'string' || typeof m.score !== 'string' || typeof m.weight !== 'number' || !(m.weight > 0 && Number.isFinite(m.weight))) {
+          bad(`ensemble ${name}: each member needs model, score and a positive weight`);
+        }
+        if (!Object.hasOwn(j.models, m.model)) bad(`ensemble ${name}: model ${JSON.stringify(m.model)} is not registered`);
+      }
+    }
+  }
+  if (j.defaultEnsemble !== undefined && !(typeof j.defaultEnsemble === 'string' && isObj(j.ensembles) && Object.hasOwn(j.ensembles, j.defaultEnsemble))) {
+    bad(`defaultEnsemble ${JSON.stringify(j.defaultEnsemble)} is not one of the ensembles`);
   }
   return j as unknown as Registry;
 }

@@ -21,6 +21,10 @@ export const ScoreQuerySchema = z
     fpr: z.string().optional().openapi({ description: 'Flag at this false-positive rate on the calibration set, in (0, 1); overrides threshold.', example: '0.01' }),
     alpha: z.string().optional().openapi({ description: 'Significance level of the ensemble verdict, in (0, 1). Default: the FPR of the thresholds used, else 0.05.', example: '0.01' }),
     combine: z.string().optional().openapi({ description: 'How the models\' p-values are combined: cauchy (default; Cauchy combination test) or bonferroni (valid under any dependence).', example: 'cauchy' }),
+    ensemble: z.string().optional().openapi({
+      description: 'A named ensemble of the registry (see /v1/models): the models\' scores and weights of the verdict. Default: the registry\'s default ensemble when neither models nor score is given, else the chosen models at equal weights.',
+      example: 'default',
+    }),
     outputs: csv('Images to return per model: any of input, reconstruction, residual (default none).', 'residual,reconstruction'),
     encoding: z.string().optional().openapi({ description: 'How returned images are encoded: png (data URL, default), array (float values) or both.', example: 'png' }),
     hdu: z.string().optional().openapi({ description: 'FITS only: the HDU to read, by index or EXTNAME (default: the first with an image).', example: '1' }),
@@ -62,7 +66,9 @@ export const ModelScoreSchema = z
 export const EnsembleSchema = z
   .object({
     method: z.enum(['cauchy', 'bonferroni']),
-    pValue: z.number(),
+    name: z.string().nullable().openapi({ description: 'The registry ensemble used (null: the chosen models at equal weights).' }),
+    members: z.array(z.object({ model: z.string(), score: z.string(), weight: z.number(), pValue: z.number() })),
+    pValue: z.number().openapi({ description: 'The members\' p-values combined with their weights (weighted Cauchy or Bonferroni).' }),
     alpha: z.number(),
     flagged: z.boolean(),
     models: z.array(z.string()),
@@ -119,7 +125,24 @@ export const ModelDetailSchema = ModelSummarySchema.extend({
   scores: z.array(z.number()).openapi({ description: 'The sorted calibration scores, so a client can move a threshold itself.' }),
 }).openapi('ModelDetail');
 
-export const ModelListSchema = z.object({ generation: z.number().int(), loadedAt: z.string(), models: z.array(ModelSummarySchema) }).openapi('ModelList');
+export const EnsembleInfoSchema = z
+  .object({
+    members: z.array(z.object({ model: z.string(), score: z.string(), weight: z.number() })),
+    chosenBy: z.string().optional(),
+    metrics: z.record(z.string(), z.unknown()).optional(),
+    createdAt: z.string().optional(),
+  })
+  .openapi('EnsembleInfo');
+
+export const ModelListSchema = z
+  .object({
+    generation: z.number().int(),
+    loadedAt: z.string(),
+    models: z.array(ModelSummarySchema),
+    ensembles: z.record(z.string(), EnsembleInfoSchema).openapi({ description: 'The registry\'s named ensembles (ensemble= on the scoring routes).' }),
+    defaultEnsemble: z.string().nullable(),
+  })
+  .openapi('ModelList');
 
 export type ScoreQuery = z.infer<typeof ScoreQuerySchema>;
 export type ScoreResult = z.infer<typeof ScoreResultSchema>;

@@ -2,7 +2,7 @@
 import { DarklensError, P_VALUE_COMBINATIONS, type PValueCombination } from '@darklens/core';
 import type { ModelSet } from './model-store.js';
 import { ScoreQuerySchema } from './schemas.js';
-import { resolveModels, type OutputEncoding, type OutputKind, type ScoreOptions, type ThresholdChoice } from './scoring.js';
+import { resolveEnsemble, resolveModels, type OutputEncoding, type OutputKind, type ScoreOptions, type ThresholdChoice } from './scoring.js';
 
 const OUTPUT_KINDS: readonly OutputKind[] = ['input', 'reconstruction', 'residual'];
 const ENCODINGS: readonly OutputEncoding[] = ['png', 'array', 'both'];
@@ -65,7 +65,21 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
   if (!ENCODINGS.includes(encoding)) bad(`encoding=${q.encoding}; accepted: ${ENCODINGS.join(', ')}`);
 
   const options: ScoreOptions = { models, threshold, combine, outputs, encoding, ...(score === undefined ? {} : { score }) };
-  resolveModels(set, options); // unknown scores and thresholds are 404s now, not on every batch line
+  const resolved = resolveModels(set, options); // unknown scores and thresholds are 404s now, not on every batch line
+  const named = q.ensemble?.trim() || undefined;
+  if (named !== undefined) {
+    options.ensemble = named;
+    resolveEnsemble(set, options, resolved);
+  } else if (q.models === undefined && score === undefined && set.registry.defaultEnsemble !== undefined) {
+    // The registry's default ensemble, unless a rollback left one of its members unserved (a model
+    // back on a version without that score): then the served models at equal weights.
+    try {
+      resolveEnsemble(set, { ensemble: set.registry.defaultEnsemble }, resolved);
+      options.ensemble = set.registry.defaultEnsemble;
+    } catch (e) {
+      if (!(e instanceof DarklensError)) throw e;
+    }
+  }
   const alpha = probability('alpha', q.alpha);
   if (alpha !== undefined) options.alpha = alpha;
   const parsed: ParsedScoreQuery = { options };

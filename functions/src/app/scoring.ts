@@ -33,6 +33,11 @@ export interface ScoreOptions {
   models: string[];
   /** The score every model uses (default: each model's calibrated default). */
   score?: string;
+  /**
+   * The registry's named ensemble of the verdict (its members' scores are computed even for models
+   * not in `models`); without one, the verdict combines the chosen models' scores with equal weights.
+   */
+  ensemble?: string;
   threshold: ThresholdChoice;
   combine: PValueCombination;
   /** Ensemble significance level; default: the FPR of the threshold chosen, else DEFAULT_ALPHA. */
@@ -47,6 +52,28 @@ interface Resolved {
   model: LoadedModel;
   score: string;
   threshold: ModelScore['threshold'];
+}
+
+interface Member {
+  model: LoadedModel;
+  score: string;
+  weight: number;
+}
+
+/** The ensemble's members: the named registry ensemble's, or the chosen models at equal weights. */
+export function resolveEnsemble(set: ModelSet, options: Pick<ScoreOptions, 'ensemble'>, resolved: readonly Resolved[]): { name: string | null; members: Member[] } {
+  if (options.ensemble === undefined) return { name: null, members: resolved.map((r) => ({ model: r.model, score: r.score, weight: 1 })) };
+  const all = set.registry.ensembles ?? {};
+  const e = Object.hasOwn(all, options.ensemble) ? all[options.ensemble] : undefined;
+  if (e === undefined) throw new DarklensError('not_found', `ensemble "${options.ensemble}" is not in the registry; registered: ${Object.keys(all).join(', ') || 'none'}`);
+  return {
+    name: options.ensemble,
+    members: e.members.map((m) => {
+      const model = set.model(m.model);
+      model.calibrator(m.score); // 404 naming the model's scores
+      return { model, score: m.score, weight: m.weight };
+    }),
+  };
 }
 
 function resolveThreshold(m: LoadedModel, score: string, choice: ThresholdChoice): ModelScore['threshold'] {
@@ -101,12 +128,20 @@ function specKey(m: LoadedModel): string {
  */
 export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError)[], options: ScoreOptions): Promise<(ScoreResult | DarklensError)[]> {
   const resolved = resolveModels(set, options);
+  const ensemble = resolveEnsemble(set, options, resolved);
   const alpha = ensembleAlpha(options, resolved);
+  // Every model that runs, with every score it must give (shown, or for the ensemble).
+  const runs = new Map<string, { model: LoadedModel; scores: Set<string> }>();
+  for (const x of [...resolved, ...ensemble.members]) {
+    const run = runs.get(x.model.name) ?? { model: x.model, scores: new Set<string>() };
+    run.scores.add(x.score);
+    runs.set(x.model.name, run);
+  }
 
   // Preprocess once per distinct input spec; an item that fails for one spec fails as a whole.
   const prepared = new Map<string, (PreparedCutout | undefined)[]>();
   const errors: (DarklensError | undefined)[] = items.map((it) => (it instanceof DarklensError ? it : undefined));
-  for (const r of resolved) {
+  for (const r of runs.values()) {
     const key = specKey(r.model);
     if (prepared.has(key)) continue;
     prepared.set(
@@ -126,12 +161,20 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
   const ok = items.map((_, i) => i).filter((i) => errors[i] === undefined);
 
   // Models run concurrently: with inference on worker threads one cutout's models spread over the cores.
+  const shown = new Map(resolved.map((r) => [r.model.name, r]));
   const perModel = new Map<string, Map<number, ModelScore>>();
-  const runModel = async (r: Resolved): Promise<void> => {
-    const { model } = r;
+  const memberP = new Map<string, Float64Array>();
+  const runModel = async (run: { model: LoadedModel; scores: Set<string> }): Promise<void> => {
+    const { model } = run;
     const { width: w, height: h } = model.input;
     const preps = ok.map((i) => prepared.get(specKey(model))![i]!);
-    const got = await runScores(model.session, model.contract, model.input, preps, { scores: [r.score], reconstructions: options.outputs.length > 0 });
+    const r = shown.get(model.name);
+    const got = await runScores(model.session, model.contract, model.input, preps, { scores: [...run.scores], reconstructions: r !== undefined && options.outputs.length > 0 });
+    for (const m of ensemble.members.filter((x) => x.model === model)) {
+      const c = model.calibrator(m.score);
+      memberP.set(`${model.name}/${m.score}`, got.scores.get(m.score)!.map((v) => c.pValue(v)));
+    }
+    if (r === undefined) return;
     const values = got.scores.get(r.score)!;
     const calibrator = model.calibrator(r.score);
     const scores = new Map<number, ModelScore>();
@@ -162,7 +205,8 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
     });
     perModel.set(model.name, scores);
   };
-  await Promise.all(resolved.map(runModel));
+  await Promise.all([...runs.values()].map(runModel));
+  const okIndex = new Map(ok.map((idx, j) => [idx, j]));
 
   return items.map((it, i) => {
     const err = errors[i];
@@ -170,7 +214,9 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
     const models: Record<string, ModelScore> = {};
     for (const r of resolved) models[r.model.name] = perModel.get(r.model.name)!.get(i)!;
     const first = prepared.get(specKey(resolved[0]!.model))![i]!;
-    const pValue = combinePValues(resolved.map((r) => models[r.model.name]!.pValue), options.combine);
+    const j = okIndex.get(i)!;
+    const members = ensemble.members.map((m) => ({ model: m.model.name, score: m.score, weight: m.weight, pValue: memberP.get(`${m.model.name}/${m.score}`)![j]! }));
+    const pValue = combinePValues(members.map((m) => m.pValue), options.combine, members.map((m) => m.weight));
     return {
       input: {
         format: it.format,
@@ -183,7 +229,15 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
         noise: first.noise.source,
       },
       models,
-      ensemble: { method: options.combine, pValue, alpha, flagged: pValue <= alpha, models: resolved.map((r) => r.model.name) },
+      ensemble: {
+        method: options.combine,
+        name: ensemble.name,
+        members,
+        pValue,
+        alpha,
+        flagged: pValue <= alpha,
+        models: [...new Set(members.map((m) => m.model))],
+      },
     };
   });
 }

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Calibrator, isDarklensError, parseCalibration } from '@darklens/core';
+import { Calibrator, isDarklensError, parseModelCalibration, scoreFile, SCORE_NAMES } from '@darklens/core';
 import { resolveSpec } from '../simulate/presets.js';
 import { simulateToFiles } from '../simulate/output.js';
 import { train } from '../train/train.js';
@@ -45,11 +45,17 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 
 describe('calibrate', () => {
   it('writes a valid calibration.json from the held-out normal images', async () => {
-    const r = await calibrate(base());
+    const r = await calibrate(base({ defaultScore: 'mf' }));
     expect(r.outPath).toBe(join(ck, 'calibration.json'));
-    expect(r.backend).toBe('wasm');
-    const file = parseCalibration(JSON.parse(readFileSync(r.outPath, 'utf8')));
-    expect(file).toEqual(r.file);
+    expect(r.backend).toBe('onnxruntime-node');
+    const whole = parseModelCalibration(JSON.parse(readFileSync(r.outPath, 'utf8')));
+    expect(whole).toEqual(r.file);
+    // Every score of the exported graph is calibrated, on the ONNX file beside the checkpoint.
+    expect(Object.keys(whole.scores).sort()).toEqual([...SCORE_NAMES].sort());
+    expect(whole.defaultScore).toBe('mf');
+    expect(whole.model.onnxSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(existsSync(join(ck, 'model.onnx'))).toBe(true);
+    const file = scoreFile(whole, 'mse');
     expect(file.calibration.count).toBe(30);
     expect(file.calibration.set).toBe('heldout.npy');
     expect(file.calibration.seed).toBe(0);
@@ -100,7 +106,7 @@ describe('calibrate', () => {
         outPath: join(dir, 'out', 'f1.json'),
       }),
     );
-    const file = parseCalibration(JSON.parse(readFileSync(join(dir, 'out', 'f1.json'), 'utf8')));
+    const file = scoreFile(parseModelCalibration(JSON.parse(readFileSync(join(dir, 'out', 'f1.json'), 'utf8'))), 'mse');
     expect(file.thresholds.items.map((t) => t.name)).toEqual(['fpr-0.01', 'fpr-0.05', 'mean+2sigma', 'mean+3sigma', 'manual', 'f1']);
     expect(file.thresholds.default).toBe('f1');
     expect(file.thresholds.bootstrap).toBeUndefined();
@@ -109,7 +115,9 @@ describe('calibrate', () => {
     const f1 = file.thresholds.items.find((t) => t.name === 'f1')!;
     expect(f1.metricValue).toBeGreaterThan(0);
     expect(f1.metricValue).toBeLessThanOrEqual(1);
-    expect(r.file.thresholds.items.find((t) => t.name === 'manual')!.value).toBe(0.012);
+    expect(file.thresholds.items.find((t) => t.name === 'manual')!.value).toBe(0.012);
+    // Manual values are in the default score's units: the other scores do not get them.
+    expect(scoreFile(r.file, 'chi2').thresholds.items.map((t) => t.name)).not.toContain('manual');
   }, 60_000);
 
   it('needs the pixel scale when no simulation manifest says it', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpy } from '@darklens/core';
+import { readNpy, scoreOutputName } from '@darklens/core';
 import { readFileSync } from 'node:fs';
 import { selectBackend, type Tf } from '../backend/select.js';
 import { MODEL_NAMES } from '../models/registry.js';
@@ -20,6 +20,7 @@ import { simulateToFiles } from '../simulate/output.js';
 import { loadModelFrom } from '../train/checkpoint.js';
 import { train } from '../train/train.js';
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from './export.js';
+import { HEAD_SCORES } from './score-graph.js';
 
 type LayersModel = Awaited<ReturnType<typeof loadModelFrom>>;
 const PY = '/usr/bin/python3';
@@ -63,6 +64,15 @@ function tfjsOutputs(model: LayersModel, x: Float32Array, n: number): { recon: F
   return { recon, score };
 }
 
+/** The graph's inputs: the cutouts and a flat noise model (the scoring head is tested in score-graph.test.ts). */
+function feeds(ort: typeof ortNode | typeof ortWeb, x: Float32Array, n: number): Record<string, ortNode.Tensor> {
+  return {
+    input: new ort.Tensor('float32', x, [n, 1, 64, 64]) as ortNode.Tensor,
+    variance: new ort.Tensor('float32', new Float32Array(n * 4096).fill(1e-4), [n, 1, 64, 64]) as ortNode.Tensor,
+    noise: new ort.Tensor('float32', new Float32Array(n * 2), [n, 2]) as ortNode.Tensor,
+  };
+}
+
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
@@ -77,7 +87,7 @@ const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 describe.each(MODEL_NAMES)('ONNX export of the %s', (name) => {
   let bytes: Uint8Array;
   beforeAll(() => {
-    bytes = exportOnnx(models.get(name)!, { residual: true });
+    bytes = exportOnnx(models.get(name)!, { residual: true, psfSigmaPx: 1 });
   });
 
   it('matches tfjs in onnxruntime-node and onnxruntime-web, at any batch size', async () => {
@@ -94,7 +104,7 @@ describe.each(MODEL_NAMES)('ONNX export of the %s', (name) => {
       const session = await ort.InferenceSession.create(bytes, label === 'onnxruntime-web' ? { executionProviders: ['wasm'] } : {});
       for (const n of [N, 1]) {
         const x = images.slice(0, n * 4096);
-        const out = await session.run({ input: new ort.Tensor('float32', x, [n, 1, 64, 64]) });
+        const out = await session.run(feeds(ort, x, n) as never);
         const recon = out.reconstruction!.data as Float32Array;
         const score = out.score!.data as Float32Array;
         expect(out.reconstruction!.dims).toEqual([n, 1, 64, 64]);
@@ -109,10 +119,10 @@ describe.each(MODEL_NAMES)('ONNX export of the %s', (name) => {
   });
 
   it('stores float16 weights in about half the bytes, scores close to float32', async () => {
-    const half = exportOnnx(models.get(name)!, { fp16: true });
+    const half = exportOnnx(models.get(name)!, { fp16: true, psfSigmaPx: 1 });
     expect(half.length).toBeLessThan(bytes.length * 0.55);
     const session = await ortNode.InferenceSession.create(half);
-    const out = await session.run({ input: new ortNode.Tensor('float32', images, [N, 1, 64, 64]) });
+    const out = await session.run(feeds(ortNode, images, N));
     const ref = tfjsOutputs(models.get(name)!, images, N);
     expect(maxAbs(out.reconstruction!.data as Float32Array, ref.recon)).toBeLessThan(0.02);
     await session.release();
@@ -121,7 +131,7 @@ describe.each(MODEL_NAMES)('ONNX export of the %s', (name) => {
   it(`passes onnx.checker full_check (opset ${ONNX_OPSET}, IR ${ONNX_IR_VERSION}) with python3-onnx`, () => {
     const file = join(dir, `${name}.onnx`);
     writeFileSync(file, bytes);
-    writeFileSync(join(dir, `${name}.fp16.onnx`), exportOnnx(models.get(name)!, { fp16: true }));
+    writeFileSync(join(dir, `${name}.fp16.onnx`), exportOnnx(models.get(name)!, { fp16: true, psfSigmaPx: 1 }));
     const script = [
       'import sys, onnx',
       'for p in sys.argv[1:]:',
@@ -135,6 +145,7 @@ describe.each(MODEL_NAMES)('ONNX export of the %s', (name) => {
     } catch (e) {
       throw new Error(`onnx.checker failed or python3-onnx is missing (apt-get install python3-onnx): ${String((e as { stderr?: string }).stderr ?? e)}`);
     }
-    expect(out).toContain(`${file} ${ONNX_IR_VERSION} ${ONNX_OPSET} ['reconstruction', 'score', 'residual']`);
+    const outputs = ['reconstruction', ...HEAD_SCORES.map(scoreOutputName), 'residual'].map((o) => `'${o}'`).join(', ');
+    expect(out).toContain(`${file} ${ONNX_IR_VERSION} ${ONNX_OPSET} [${outputs}]`);
   });
 });

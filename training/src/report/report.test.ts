@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpy } from '@darklens/core';
+import { readNpy, SCORE_NAMES } from '@darklens/core';
 import { rocAuc } from '../metrics/roc.js';
 import { averagePrecision } from '../metrics/pr.js';
 import { w1ColumnSums } from '../metrics/w1.js';
@@ -43,7 +43,14 @@ describe('evaluateReport', () => {
   it('writes report.json with every field, consistent with the returned report', () => {
     const json = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')) as EvaluationReport;
     expect(json.counts).toEqual({ no_sub: N, spherical: N, vortex: N });
-    expect(json.backend).toBe('wasm');
+    expect(json.backend).toBe('onnxruntime-node');
+    expect(json.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(json.score).toBe('mse');
+    // Every score of the graph has its metrics and per-image values; the main ones are the mse's.
+    expect(Object.keys(json.metricsByScore).sort()).toEqual([...SCORE_NAMES].sort());
+    expect(json.metricsByScore.mse).toEqual(json.metrics);
+    expect(json.scoresByName.mse).toEqual(json.scores);
+    expect(json.scoresByName.chi2!.no_sub).toHaveLength(N);
     expect(json.checkpoint).toBe(ck);
     expect(json.training).toMatchObject({ model: 'dcae', inputSize: 64, epoch: 1 });
     expect(Number.isNaN(Date.parse(json.date))).toBe(false);
@@ -61,6 +68,7 @@ describe('evaluateReport', () => {
       expect(c.count).toBe(N);
       expect(json.scores[k]).toHaveLength(N);
       expect(c.meanScore).toBeCloseTo(json.scores[k]!.reduce((a, b) => a + b, 0) / N, 6);
+      expect(c.meanScores.chi2).toBeCloseTo(json.scoresByName.chi2![k]!.reduce((a, b) => a + b, 0) / N, 6);
       expect(c.w1).toBeGreaterThan(0);
     }
     expect(json.histograms.groups.map((g) => [g.name, g.total])).toEqual([['no_sub', N], ['spherical', N], ['vortex', N]]);

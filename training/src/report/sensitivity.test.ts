@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDarklensError, readPng } from '@darklens/core';
+import { isDarklensError, readPng, SCORE_NAMES } from '@darklens/core';
 import { resolveSpec } from '../simulate/presets.js';
 import { simulateToFiles } from '../simulate/output.js';
 import { train } from '../train/train.js';
@@ -21,10 +21,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('sensitivity', () => {
   it('scores the same lenses at each f_sub and writes the table, JSON and plot', async () => {
     const r = await sensitivity({ checkpoints: [{ name: 'rbm', dir: join(dir, 'rbm') }], spec: resolveSpec('model-a'), fSubs: [0.05, 0.25], count: 6, seed: 2, outDir: join(dir, 's'), threads: 0, ...quiet });
-    expect(r.rows.map((x) => [x.model, x.fSub])).toEqual([
+    // One row per f_sub and score of the model's graph.
+    expect(r.rows.filter((x) => x.score === 'mse').map((x) => [x.model, x.fSub])).toEqual([
       ['rbm', 0.05],
       ['rbm', 0.25],
     ]);
+    expect(new Set(r.rows.map((x) => x.score))).toEqual(new Set(SCORE_NAMES));
     for (const row of r.rows) for (const a of [row.aucPooled, row.aucSpherical, row.aucVortex]) expect(a >= 0 && a <= 1).toBe(true);
     // Same lenses and subhalo positions at both f_sub; masses scale as sqrt(f_sub).
     const lines = (f: number): { source: unknown; subhalos: { x: number; y: number; thetaE: number }[]; fSub: number }[] =>
@@ -38,8 +40,8 @@ describe('sensitivity', () => {
     expect(hi[3]!.subhalos.map((s) => [s.x, s.y])).toEqual(lo[3]!.subhalos.map((s) => [s.x, s.y]));
     expect(hi[3]!.subhalos[0]!.thetaE / lo[3]!.subhalos[0]!.thetaE).toBeCloseTo(Math.sqrt(5), 6);
     const md = readFileSync(r.files.markdown, 'utf8');
-    expect(md).toContain('| model | f_sub 0.05 | f_sub 0.25 |');
-    expect(md).toContain(`| rbm | ${r.rows[0]!.aucPooled.toFixed(3)} (`);
+    expect(md).toContain('| model | score | f_sub 0.05 | f_sub 0.25 |');
+    expect(md).toContain(`| rbm | mse | ${r.rows[0]!.aucPooled.toFixed(3)} (`);
     expect(JSON.parse(readFileSync(r.files.json, 'utf8'))).toMatchObject({ tool: 'darklens sensitivity', fSubs: [0.05, 0.25], count: 6 });
     const png = readPng(new Uint8Array(readFileSync(r.files.plot)));
     expect([png.width, png.height]).toEqual([640, 480]);

@@ -99,12 +99,12 @@ describe('train', () => {
     const out = join(dir, 'recon.npy');
     const ev = await evaluate({ dataPath: valPath, checkpointDir: ck, outPath: out, batchSize: 2, ...quiet });
     expect(ev.count).toBe(5);
-    expect(Math.abs(ev.mean - reference.bestValLoss)).toBeLessThan(1e-5);
+    expect(Math.abs(ev.means.mse! - reference.bestValLoss)).toBeLessThan(1e-5);
     const recon = readNpy(new Uint8Array(readFileSync(out)));
     expect([recon.count, recon.height, recon.width]).toEqual([5, 64, 64]);
     let direct = 0;
     for (let k = 0; k < 64 * 64; k++) direct += (recon.data[k]! - split.validation.data[k]!) ** 2;
-    expect(Math.abs(direct / 4096 - ev.scores[0]!)).toBeLessThan(1e-6);
+    expect(Math.abs(direct / 4096 - ev.scores.mse![0]!)).toBeLessThan(1e-6);
   });
 
   it('is reproducible: same seed, same history bit for bit; another seed differs', async () => {
@@ -199,15 +199,15 @@ describe('train --model vae', () => {
     const out = join(dir, 'vae-recon.npy');
     const ev = await evaluate({ dataPath: valPath, checkpointDir: join(dir, 'va'), outPath: out, batchSize: 3, ...quiet });
     expect(ev.count).toBe(4);
-    expect(Math.abs(ev.mean - ref.bestValLoss)).toBeLessThan(1e-5);
+    expect(Math.abs(ev.means.mse! - ref.bestValLoss)).toBeLessThan(1e-5);
     const recon = readNpy(new Uint8Array(readFileSync(out)));
     for (let i = 0; i < ev.count; i++) {
       let direct = 0;
       for (let k = i * 4096; k < (i + 1) * 4096; k++) direct += (recon.data[k]! - split.validation.data[k]!) ** 2;
-      expect(Math.abs(direct / 4096 - ev.scores[i]!)).toBeLessThan(1e-6);
+      expect(Math.abs(direct / 4096 - ev.scores.mse![i]!)).toBeLessThan(1e-6);
     }
     const again = await evaluate({ dataPath: valPath, checkpointDir: join(dir, 'va'), batchSize: 1, ...quiet });
-    expect(maxDiff(again.scores, ev.scores)).toBeLessThan(1e-7);
+    for (const name of ev.scoreNames) expect(maxDiff(again.scores[name]!, ev.scores[name]!), name).toBeLessThan(1e-6);
   });
 
   it('is reproducible and resumes exactly (weights, heads and optimizer restored by name)', async () => {
@@ -251,7 +251,7 @@ describe('train --model rbm', () => {
     const r = await train(rbm('ra'));
     expect(r.history[2]!.valLoss).toBeLessThan(r.history[0]!.valLoss);
     const ev = await evaluate({ dataPath: data, checkpointDir: join(dir, 'ra'), maxImages: 4, ...quiet });
-    expect(ev.scores.every((v) => v > 0 && v < 1)).toBe(true);
+    expect(ev.scores.mse!.every((v) => v > 0 && v < 1)).toBe(true);
     await interrupted(rbm('rb'), 2);
     expect((await train(rbm('rb', { resume: true }))).history).toEqual(r.history);
   });

@@ -90,7 +90,13 @@ export function modelRoutes(app: App, deps: Deps): void {
     const score = c.req.query('score') || undefined;
     // With score=, models that do not calibrate it are described by their default score.
     const pick = (m: LoadedModel): string | undefined => (score !== undefined && m.scores.includes(score) ? score : undefined);
-    return c.json({ generation: set.generation, loadedAt: set.loadedAt, models: [...set.models.values()].map((m) => summary(set, m, pick(m))) });
+    return c.json({
+      generation: set.generation,
+      loadedAt: set.loadedAt,
+      models: [...set.models.values()].map((m) => summary(set, m, pick(m))),
+      ensembles: set.registry.ensembles ?? {},
+      defaultEnsemble: set.registry.defaultEnsemble ?? null,
+    });
   });
 
   app.get('/v1/models/:name', async (c) => {
