@@ -20,6 +20,7 @@ export * from './report/sensitivity.js';
 export * from './report/compare.js';
 export { findCheckpoints } from './train/checkpoint.js';
 export * from './export/export.js';
+export { HEAD_SCORES } from './export/score-graph.js';
 export * from './export/export-checkpoint.js';
 export * from './registry/store.js';
 export * from './registry/publish.js';

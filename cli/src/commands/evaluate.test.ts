@@ -37,7 +37,8 @@ describe('darklens evaluate --report', () => {
       dir,
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('images: no_sub 12, spherical 12, vortex 12 (backend wasm)');
+    expect(r.stdout).toContain('images: no_sub 12, spherical 12, vortex 12 (onnxruntime-node, ck/model.onnx); main score mse');
+    expect(r.stdout).toMatch(/other scores, pooled AUC \/ TPR at 1%: chi2 [01]\.\d{3} \/ [01]\.\d{3}, psf/);
     expect(r.stdout).toMatch(/ROC AUC pooled +[01]\.\d{3}/);
     expect(r.stdout).toMatch(/W1 no_sub +\d+\.\d{3}/);
     for (const f of ['report.json', 'report.md', 'roc.png', 'scores.png', 'no_sub_recon.npy', 'spherical_recon.npy', 'vortex_recon.npy']) {
@@ -64,28 +65,36 @@ describe('darklens evaluate --report', () => {
     const dcae = JSON.parse(readFileSync(join(dir, 'cmp', 'dcae', 'report.json'), 'utf8')) as { metrics: { aucPooled: number } };
     expect(cmp.rows[0]!.aucPooled).toBe(dcae.metrics.aucPooled);
     const md = readFileSync(join(dir, 'cmp', 'comparison.md'), 'utf8');
-    expect(md).toContain(`| rbm | 1 | ${cmp.rows[1]!.aucPooled.toFixed(3)} |`);
+    expect(md).toContain(`| rbm | mse | 1 | ${cmp.rows[1]!.aucPooled.toFixed(3)} |`);
+    // Every score of every model in one table.
+    expect(md).toMatch(/\| model \| mse \| chi2 \| psf \| mf \| mf2 \| sharp \|/);
   });
 
   it('exports every model to ONNX; onnxruntime scores the images as evaluate does', async () => {
     const x = await cli(['export', '--checkpoint', 'two', '--out', 'onnx', '--residual', '--backend', 'wasm'], dir);
     expect(x.code, x.stderr).toBe(0);
-    expect(x.stdout).toMatch(/^dcae: onnx\/dcae\.onnx \(\d+\.\d\d MB\)\nrbm: onnx\/rbm\.onnx \(\d+\.\d\d MB\)\n$/);
+    expect(x.stdout).toMatch(/^dcae: onnx\/dcae\.onnx \(\d+\.\d\d MB, PSF sigma 1\.00 px\)\nrbm: onnx\/rbm\.onnx \(\d+\.\d\d MB, PSF sigma 1\.00 px\)\n$/);
     const e = await cli(['evaluate', '--data', 'data/vortex.npy', '--checkpoint', 'two/rbm', '--scores', 'rbm-scores.json', '--backend', 'wasm'], dir);
     expect(e.code, e.stderr).toBe(0);
-    const want = (JSON.parse(readFileSync(join(dir, 'rbm-scores.json'), 'utf8')) as { scores: number[] }).scores;
+    const want = (JSON.parse(readFileSync(join(dir, 'rbm-scores.json'), 'utf8')) as { scores: Record<string, number[]> }).scores;
+    // The raw graph on the images (a flat noise model): its MSE output is evaluate's mse.
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(join(dir, 'onnx', 'rbm.onnx'));
     const images = readNpy(new Uint8Array(readFileSync(join(dir, 'data', 'vortex.npy'))));
-    const out = await session.run({ input: new ort.Tensor('float32', images.data, [images.count, 1, 64, 64]) });
-    expect(Object.keys(out).sort()).toEqual(['reconstruction', 'residual', 'score']);
+    const n = images.count;
+    const out = await session.run({
+      input: new ort.Tensor('float32', images.data, [n, 1, 64, 64]),
+      variance: new ort.Tensor('float32', new Float32Array(n * 4096).fill(1e-4), [n, 1, 64, 64]),
+      noise: new ort.Tensor('float32', new Float32Array(n * 2), [n, 2]),
+    });
+    expect(Object.keys(out).sort()).toEqual(['reconstruction', 'residual', 'score', 'score_chi2', 'score_mf', 'score_mf2', 'score_psf', 'score_sharp']);
     const got = out.score!.data as Float32Array;
-    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!) / want[i]!).toBeLessThan(1e-5);
-    // evaluate reads the .onnx file itself (onnxruntime-node) and gives the same scores.
+    for (let i = 0; i < n; i++) expect(Math.abs(got[i]! - want.mse![i]!) / want.mse![i]!).toBeLessThan(1e-5);
+    // evaluate reads the .onnx file itself and gives the same scores, every one of them.
     const viaOnnx = await cli(['evaluate', '--data', 'data/vortex.npy', '--checkpoint', 'onnx/rbm.onnx', '--scores', 'onnx-scores.json'], dir);
-    expect(viaOnnx.stdout).toMatch(/^12 images, mean score .* \(backend onnxruntime-node\)/);
-    const fromOnnx = (JSON.parse(readFileSync(join(dir, 'onnx-scores.json'), 'utf8')) as { scores: number[] }).scores;
-    for (let i = 0; i < want.length; i++) expect(Math.abs(fromOnnx[i]! - want[i]!) / want[i]!).toBeLessThan(1e-5);
+    expect(viaOnnx.stdout).toMatch(/^12 images, mean mse .* \(onnxruntime-node, onnx\/rbm\.onnx\)/);
+    const fromOnnx = (JSON.parse(readFileSync(join(dir, 'onnx-scores.json'), 'utf8')) as { scores: Record<string, number[]> }).scores;
+    for (const name of Object.keys(want)) for (let i = 0; i < n; i++) expect(Math.abs(fromOnnx[name]![i]! - want[name]![i]!), name).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[name]![i]!)));
     const one = await cli(['export', '--checkpoint', 'ck', '--fp16', '--backend', 'wasm'], dir);
     expect(one.stdout).toMatch(/^dcae: ck\/model\.fp16\.onnx /);
     expect(existsSync(join(dir, 'ck', 'model.fp16.onnx'))).toBe(true);

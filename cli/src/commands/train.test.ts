@@ -39,10 +39,11 @@ describe('darklens train / evaluate', () => {
 
     const e = await cli(['evaluate', '--data', 'data/no_sub.npy', '--checkpoint', 'ck', '--out', 'out/recon.npy', '--backend', 'wasm'], dir);
     expect(e.code, e.stderr).toBe(0);
-    expect(e.stdout).toMatch(/^20 images, mean score \d/);
-    const scores = JSON.parse(readFileSync(join(dir, 'out', 'scores.json'), 'utf8')) as { count: number; mean: number; scores: number[] };
+    expect(e.stdout).toMatch(/^20 images, mean mse \d.*, chi2 \d.*, sharp -?\d/);
+    const scores = JSON.parse(readFileSync(join(dir, 'out', 'scores.json'), 'utf8')) as { count: number; means: Record<string, number>; scores: Record<string, number[]> };
     expect(scores.count).toBe(20);
-    expect(scores.scores).toHaveLength(20);
+    expect(scores.scores.mse).toHaveLength(20);
+    expect(scores.scores.mf).toHaveLength(20);
     const recon = readNpy(new Uint8Array(readFileSync(join(dir, 'out', 'recon.npy'))));
     expect([recon.count, recon.height, recon.width]).toEqual([20, 64, 64]);
   });
@@ -56,7 +57,7 @@ describe('darklens train / evaluate', () => {
 
     const s = await cli(['sensitivity', '--checkpoints', 'multi', '--count', '4', '--f-sub', '0.1,0.25', '-j', '0', '--backend', 'wasm', '-q', '--out', 'sens'], dir);
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toMatch(/^model\tf_sub 0.1\tf_sub 0.25\naae\t[01]\.\d{3}\t[01]\.\d{3}\nrbm\t[01]\.\d{3}\t[01]\.\d{3}\n/);
+    expect(s.stdout).toMatch(/^model\tscore\tf_sub 0.1\tf_sub 0.25\naae\tmse\t[01]\.\d{3}\t[01]\.\d{3}\nrbm\tmse\t[01]\.\d{3}\t[01]\.\d{3}\n/);
     for (const f of ['sensitivity.md', 'sensitivity.json', 'sensitivity.png', 'data/no_sub.npy', 'data/fsub-0.1/vortex.npy']) expect(existsSync(join(dir, 'sens', f)), f).toBe(true);
   });
 
