@@ -104,11 +104,17 @@ export function scoreRoutes(app: App, deps: Deps): void {
   });
 }
 
-/** NDJSON lines, produced step by step as the client reads (so memory stays bounded by one step). */
+/**
+ * NDJSON lines, produced step by step as the client reads (so memory stays bounded by one step). The
+ * set is held until the last step has finished, even when the client goes away mid-step: its sessions
+ * must not be released (on a reload or at shutdown) while that step still runs on them.
+ */
 function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: ScoreOptions): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let next = 0;
   let released = false;
+  let stepping = false;
+  let cancelled = false;
   const release = (): void => {
     if (!released) set.release();
     released = true;
@@ -120,32 +126,45 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
         controller.close();
         return;
       }
-      const step = items.slice(next, next + STREAM_STEP);
-      const start = next;
-      next += step.length;
-      const cutouts = step.map((it) => {
-        try {
-          return it.load();
-        } catch (e) {
-          return publicError(e);
-        }
-      });
-      let results: (ScoreResult | DarklensError)[];
+      stepping = true;
       try {
-        results = await scoreCutouts(set, cutouts, options);
-      } catch (e) {
-        deps.log({ level: 'error', msg: 'batch step failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-        results = step.map(() => publicError(e));
+        const chunk = await scoreNextStep();
+        if (!cancelled) controller.enqueue(chunk);
+      } finally {
+        stepping = false;
+        if (cancelled) release();
       }
-      const lines = results.map((r, j) => {
-        countScores(deps, r);
-        const head = { index: start + j, name: step[j]!.name };
-        return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
-      });
-      controller.enqueue(encoder.encode(`${lines.join('\n')}\n`));
     },
     cancel() {
-      release();
+      cancelled = true;
+      if (!stepping) release();
     },
   });
+
+  /** Decodes and scores the next STREAM_STEP items into their NDJSON lines. */
+  async function scoreNextStep(): Promise<Uint8Array> {
+    const step = items.slice(next, next + STREAM_STEP);
+    const start = next;
+    next += step.length;
+    const cutouts = step.map((it) => {
+      try {
+        return it.load();
+      } catch (e) {
+        return publicError(e);
+      }
+    });
+    let results: (ScoreResult | DarklensError)[];
+    try {
+      results = await scoreCutouts(set, cutouts, options);
+    } catch (e) {
+      deps.log({ level: 'error', msg: 'batch step failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      results = step.map(() => publicError(e));
+    }
+    const lines = results.map((r, j) => {
+      countScores(deps, r);
+      const head = { index: start + j, name: step[j]!.name };
+      return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
+    });
+    return encoder.encode(`${lines.join('\n')}\n`);
+  }
 }
