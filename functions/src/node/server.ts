@@ -99,7 +99,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (file) return file;
       if (pathname === '/') return Response.redirect(new URL('/docs', req.url), 302);
     }
-    return app.fetch(req);
+    const res = await app.fetch(req);
+    // A 413 leaves most of the body unread, and @hono/node-server cuts such a connection after a short
+    // drain: the client must not send its next request on it.
+    if (res.status === 413) res.headers.set('connection', 'close');
+    return res;
   };
 
   const server = await new Promise<Server>((resolveListen, reject) => {
