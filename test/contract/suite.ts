@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePngGray, minMaxScale, writeNpy, type Cutout } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
 import { ROOT } from '../helpers/cli.js';
-import { blob, fitsOf, shippedService, simulatedLenses, type TestService } from '../helpers/service.js';
+import { blob, fitsOf, json, npyStack, shippedService, simulatedLenses, type TestService } from '../helpers/service.js';
 
 export interface ContractTarget {
   fetch(req: Request): Promise<Response>;
@@ -70,12 +70,7 @@ function inputs(): { fits: Uint8Array; 'fits.gz': Uint8Array; npy: Uint8Array; p
 }
 
 /** An NPY stack of `n` lenses (more than one streaming step when n > 64). */
-function stack(n: number): Uint8Array {
-  const lenses = simulatedLenses('spherical', 5, 12);
-  const data = new Float32Array(n * 4096);
-  for (let i = 0; i < n; i++) data.set(lenses[i % lenses.length]!.data, i * 4096);
-  return writeNpy(data, [n, 1, 64, 64]);
-}
+const stack = (n: number): Uint8Array => npyStack(simulatedLenses('spherical', 5, 12), n);
 
 function oipRequest(): unknown {
   const lenses = simulatedLenses('spherical', 2, 13);
@@ -86,12 +81,6 @@ function oipRequest(): unknown {
 
 function expectClose(actual: number, expected: number, what: string): void {
   expect(Math.abs(actual - expected), `${what}: ${actual} vs the reference's ${expected}`).toBeLessThanOrEqual(SCORE_TOLERANCE * Math.abs(expected));
-}
-
-async function json<T>(r: Response, status: number): Promise<T> {
-  const text = await r.text();
-  expect(r.status, text.slice(0, 500)).toBe(status);
-  return JSON.parse(text) as T;
 }
 
 type ErrorShape = { error: { code: string; message: string } };

@@ -13,7 +13,7 @@ import type { InferenceEngine, ScoreResult } from '@darklens/functions';
 import { createLambdaApp, lambdaConfig, LAMBDA_MAX_BODY_BYTES, type LambdaApp } from '@darklens/functions/lambda';
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { installAwsLambdaGlobal, invokeBuffered, invokeStreaming, lambdaEvent } from '../helpers/lambda.js';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, type TestService } from '../helpers/service.js';
+import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, type TestService } from '../helpers/service.js';
 
 installAwsLambdaGlobal();
 
@@ -81,9 +81,7 @@ describe('response streaming', () => {
     };
     const timed = createLambdaApp({ source: folderSource(SHIPPED_MODELS), engine, log: quiet });
     const n = 250; // 4 MB of NPY: four streaming steps within the Lambda payload
-    const data = new Float32Array(n * 4096);
-    for (let i = 0; i < n; i++) data.set(lenses[i % 3]!.data, i * 4096);
-    const answer = await invokeStreaming(timed.streamingHandler(), await lambdaEvent(req('/v1/score/batch?models=rbm', writeNpy(data, [n, 64, 64])), 'function-url'));
+    const answer = await invokeStreaming(timed.streamingHandler(), await lambdaEvent(req('/v1/score/batch?models=rbm', npyStack(lenses, n)), 'function-url'));
     timed.service.store.close();
     expect(answer.response.status).toBe(200);
     expect(answer.response.headers.get('content-type')).toMatch(/ndjson/);
@@ -124,9 +122,7 @@ describe('Lambda limits', () => {
     expect(small.status).toBe(200);
 
     const n = 70;
-    const data = new Float32Array(n * 4096);
-    for (let i = 0; i < n; i++) data.set(lenses[i % 3]!.data, i * 4096);
-    const streamed = await invokeStreaming(capped.streamingHandler(), await lambdaEvent(req('/v1/score/batch', writeNpy(data, [n, 64, 64])), 'function-url'));
+    const streamed = await invokeStreaming(capped.streamingHandler(), await lambdaEvent(req('/v1/score/batch', npyStack(lenses, n)), 'function-url'));
     expect(streamed.response.status).toBe(200);
     const lines = (await streamed.response.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeLessThan(n);

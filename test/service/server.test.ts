@@ -4,10 +4,9 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '@darklens/core';
 import { expectBadInput, requireBuiltCli, ROOT, runCli } from '../helpers/cli.js';
 import type { ScoreResult } from '@darklens/functions';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
 import { startServerProcess } from '../helpers/server.js';
 
 const lens = simulatedLenses('no_sub', 1)[0]!;
@@ -27,9 +26,7 @@ describe('darklens serve', () => {
     expect(((await single.json()) as ScoreResult).models).toEqual(expected.models);
 
     const n = 400;
-    const stack = new Float32Array(n * 4096);
-    for (let i = 0; i < n; i++) stack.set(lens.data, i * 4096);
-    const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: writeNpy(stack, [n, 64, 64]) as Uint8Array<ArrayBuffer> });
+    const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: npyStack([lens], n) });
     expect(res.status).toBe(200);
     const exit = server.stop('SIGTERM'); // while the batch is still streaming
     const lines = (await res.text()).trimEnd().split('\n');
@@ -81,9 +78,7 @@ describe('darklens serve', () => {
     it('cuts a batch at the drain deadline, lets the step in progress finish and exits 0', async () => {
       const server = await startServerProcess(['--quiet', '--drain-seconds', '0.05']);
       const n = 3000;
-      const stack = new Float32Array(n * 4096);
-      for (let i = 0; i < n; i++) stack.set(lens.data, i * 4096);
-      const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: writeNpy(stack, [n, 64, 64]) as Uint8Array<ArrayBuffer> });
+      const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: npyStack([lens], n) });
       expect(res.status).toBe(200);
       const exit = server.stop('SIGTERM');
       const text = await res.text().catch(() => ''); // the connection is cut mid-stream
