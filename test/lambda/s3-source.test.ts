@@ -30,16 +30,25 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => s3?.close());
 
-/** Publishes `version` of `model` (a copy of v1's files) as its default, by rewriting registry.json. */
-async function publish(model: string, version: string, files: Record<string, Uint8Array> = {}): Promise<void> {
+/** Uploads `version` of `model`: a copy of v1's files, with `files` instead where given. */
+async function putVersion(model: string, version: string, files: Record<string, Uint8Array> = {}): Promise<void> {
   for (const f of ['model.onnx', 'calibration.json', 'card.md', 'roc.png', 'scores.png', 'loss.png']) {
     await s3.put(`${PREFIX}${model}/${version}/${f}`, files[f] ?? (await readFile(join(SHIPPED_MODELS, model, 'v1', f))));
   }
+}
+
+/** Rewrites registry.json with `version` (v1's entry) as the default of `model`. */
+async function putRegistry(model: string, version: string): Promise<void> {
   const m = registry.models[model]!;
   m.versions[version] = m.versions.v1;
   m.previousDefaults.push(m.default);
   m.default = version;
   await s3.put(`${PREFIX}registry.json`, JSON.stringify(registry));
+}
+
+async function publish(model: string, version: string, files: Record<string, Uint8Array> = {}): Promise<void> {
+  await putVersion(model, version, files);
+  await putRegistry(model, version);
 }
 
 async function servedVersion(app: LambdaApp, model: string): Promise<string> {
@@ -92,6 +101,14 @@ describe('the models bucket', () => {
     expect(logs.some((l) => l.msg === 'registry reloaded')).toBe(true);
     const r = (await (await invokeBuffered(app.handler, req('/v1/score/batch?models=rbm,dcae', writeNpy(lens.data, [1, 64, 64])), 'function-url')).json()) as ScoreResult;
     expect([r.models.rbm!.version, r.models.dcae!.version]).toEqual(['v2', 'v1']);
+  });
+
+  it('loads a registry uploaded before the files it lists once they are there', async () => {
+    await putRegistry('vae', 'v5');
+    expect(await servedVersion(app, 'vae'), 'the files are missing: still v1').toBe('v1');
+    expect(app.service.store.lastError).toMatch(/vae\/v5\/model\.onnx does not exist/);
+    await putVersion('vae', 'v5');
+    expect(await servedVersion(app, 'vae'), 'the same registry, tried again').toBe('v5');
   });
 
   it('refuses a new version whose file does not match its sha256, and keeps serving the previous set', async () => {

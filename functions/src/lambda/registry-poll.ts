@@ -2,7 +2,9 @@
  * Registry changes on a runtime without background work: a frozen Lambda environment runs no timers
  * between invocations, so each request may check, at most once per interval, whether the registry's
  * tag moved, and reload before it is served. The reload swaps the set atomically (ModelStore); a
- * registry that fails to load is logged and the previous set keeps serving until the tag moves again.
+ * registry that fails to load is logged and the previous set keeps serving. A failed load is tried
+ * again at the next check even when the tag has not moved: an upload that put registry.json before
+ * the files it lists (`aws s3 sync` has no order) then completes on its own.
  */
 import type { LogSink } from '../app/middleware/logger.js';
 import type { ModelStore } from '../app/model-store.js';
@@ -46,7 +48,7 @@ export function registryPoller(store: ModelStore, source: PolledSource, options:
       log({ level: 'error', msg: 'registry check failed; still serving the loaded models', error: message(e) });
       return;
     }
-    if (tag === source.loadedRegistryTag) return;
+    if (tag === source.loadedRegistryTag && store.lastError === undefined) return;
     try {
       const set = await store.reload();
       log({ level: 'info', msg: 'registry reloaded', generation: set.generation, models: set.names.map((n) => `${n}@${set.model(n).version}`) });
