@@ -1,7 +1,8 @@
 // The AWS Lambda handler in-process, from the built artifact (`npm run build:lambda`, rebuilt here into
 // a temporary folder): artifact size, cold start (module init + the first request, models loaded from
 // the bundled registry), warm p50/p99 of POST /v1/score of one 64x64 FITS cutout with the four models
-// (a function URL event, body base64-encoded), peak resident memory; against the Node server's warm
+// (a function URL event, body base64-encoded), the time per cutout of a warm batch request (an NPY
+// stack of 16), peak resident memory; against the Node server's warm
 // latency (`darklens serve`, one keep-alive connection on loopback) measured in the same run.
 //
 // Needs the built packages (npx tsc -b). See bench/README.md.
@@ -11,7 +12,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkBuilt, latencySummary, makeInputs, median, mib, ROOT, round, startServer, stopServer } from './_server.mjs';
+import { BATCH_ITEMS, checkBuilt, latencySummary, makeInputs, median, mib, ROOT, round, startServer, stopServer } from './_server.mjs';
 
 export const name = 'lambda';
 export const description = 'Lambda handler in-process (built artifact): cold start, warm p50/p99 of one cutout with four models, artifact size, peak memory; vs the Node server';
@@ -27,8 +28,8 @@ function node(args) {
 }
 
 /** One fresh process running the artifact: cold start, then `warm` requests. */
-async function lambdaRun(artifact, cutoutFile, warm) {
-  const { stderr } = await node([join(ROOT, 'bench', '_lambda-child.mjs'), artifact, cutoutFile, String(warm)]);
+async function lambdaRun(artifact, cutoutFile, stackFile, warm) {
+  const { stderr } = await node([join(ROOT, 'bench', '_lambda-child.mjs'), artifact, cutoutFile, stackFile, String(warm)]);
   const line = stderr.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`the Lambda child printed no result: ${stderr.slice(-2000)}`);
   return JSON.parse(line.slice(7));
@@ -64,14 +65,18 @@ export async function run({ quick, training, log }) {
     const sizes = JSON.parse(await readFile(`${artifact}.json`, 'utf8'));
     const inputs = await makeInputs(training);
     const cutoutFile = join(dir, 'lens.fits');
+    const stackFile = join(dir, 'lenses.npy');
     await writeFile(cutoutFile, inputs.fits);
+    await writeFile(stackFile, inputs.npy);
 
     const runs = [];
     for (let i = 0; i < counts.coldStarts; i++) {
       log(`Lambda environment ${i + 1}/${counts.coldStarts}: cold start + ${counts.warm} warm requests ...`);
-      runs.push(await lambdaRun(artifact, cutoutFile, counts.warm));
+      runs.push(await lambdaRun(artifact, cutoutFile, stackFile, counts.warm));
     }
     const lambdaWarm = latencySummary(runs.flatMap((r) => r.warmMs.slice(counts.warmup)));
+    const batch = latencySummary(runs.flatMap((r) => r.batchMs.slice(1)));
+    const batchPerCutoutMs = round(batch.p50 / BATCH_ITEMS, 2);
     const cold = {
       initMs: round(median(runs.map((r) => r.initMs)), 0),
       firstRequestMs: round(median(runs.map((r) => r.firstMs)), 0),
@@ -93,7 +98,7 @@ export async function run({ quick, training, log }) {
     const ratio = lambdaWarm.p50 / servers[0].warm.p50;
     const results = {
       artifact: { unzippedBytes: sizes.unzippedBytes, zippedBytes: sizes.zippedBytes, parts: sizes.parts },
-      lambda: { models: runs[0].models, coldStart: cold, coldStarts: runs.map((r) => ({ initMs: round(r.initMs, 0), firstRequestMs: round(r.firstMs, 0) })), warm: lambdaWarm, peakRssBytes },
+      lambda: { models: runs[0].models, coldStart: cold, coldStarts: runs.map((r) => ({ initMs: round(r.initMs, 0), firstRequestMs: round(r.firstMs, 0) })), warm: lambdaWarm, batch: { items: BATCH_ITEMS, ...batch, perCutoutP50Ms: batchPerCutoutMs }, peakRssBytes },
       nodeServer: servers,
       warmP50Ratio: round(ratio, 2),
     };
@@ -112,6 +117,7 @@ export async function run({ quick, training, log }) {
         `artifact: ${(sizes.unzippedBytes / 1e6).toFixed(1)} MB unzipped (Lambda's limit: 250 MB), ${(sizes.zippedBytes / 1e6).toFixed(1)} MB zipped`,
         `warm p50: Lambda handler ${lambdaWarm.p50} ms vs Node server ${servers[0].warm.p50} ms (${round(ratio, 2)}x; goal <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'})`,
         `cold start: ${cold.totalMs} ms (module init ${cold.initMs} ms, first request with model load ${cold.firstRequestMs} ms), before AWS's own start of the environment`,
+        `batch of ${BATCH_ITEMS} (NPY stack, POST /v1/score/batch): p50 ${batch.p50} ms = ${batchPerCutoutMs} ms per cutout; peak RSS ${mib(peakRssBytes)} MiB`,
       ],
     };
   } finally {
