@@ -10,6 +10,8 @@ export default defineConfig({
       '@darklens/core': src('./core/src/index.ts'),
       '@darklens/training': src('./training/src/index.ts'),
       '@darklens/functions/node': src('./functions/src/node/index.ts'),
+      '@darklens/functions/lambda': src('./functions/src/lambda/index.ts'),
+      '@darklens/functions/workers': src('./functions/src/workers/index.ts'),
       '@darklens/functions': src('./functions/src/app/index.ts'),
     },
   },

@@ -12,28 +12,20 @@
 //                 and GET /v1/models: 5xx count and the server's RSS trend.
 //
 // Needs the built packages (npx tsc -b): cli/dist, functions/dist, core/dist, training/dist.
-import { execFileSync, spawn } from 'node:child_process';
-import { Buffer } from 'node:buffer';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import { loadSessions, registryModels, ROLE, runCutouts } from './_ort.mjs';
+import { loadSessions, ROLE, runCutouts } from './_ort.mjs';
+import { BATCH_ITEMS, checkBuilt, fetchOnce, latencySummary, makeInputs, median, memoryOf, mib, ROOT, round, SEED, startServer, stopServer } from './_server.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'cli', 'bin', 'darklens.js');
-const MODELS_DIR = join(ROOT, 'models');
 const ORT_WORKER = new URL('./_ort.mjs', import.meta.url);
 
-const SEED = 20240601;
-const BATCH_ITEMS = 16;
 /** The issue's targets. */
 const TARGET = { throughputRatio: 0.7, halfLoadP99Ms: 20 };
 /**
@@ -67,27 +59,6 @@ const PROFILE_CONFIG = 'workers-default';
 // ---------------------------------------------------------------------------------------------------
 // small helpers
 
-const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
-const mib = (bytes) => round(bytes / 2 ** 20, 1);
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Nearest-rank percentile of unsorted values. */
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function latencySummary(values) {
-  const s = Float64Array.from(values).sort();
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { count: s.length, p50: round(percentile(s, 50), 2), p90: round(percentile(s, 90), 2), p99: round(percentile(s, 99), 2), max: round(s[s.length - 1] ?? NaN, 2), mean: round(mean, 2) };
-}
-
 /** Least-squares line through (x, y): slope and intercept. */
 function linearFit(xs, ys) {
   const n = xs.length;
@@ -120,16 +91,6 @@ const CLK_TCK = (() => {
     return 100;
   }
 })();
-
-function memoryOf(pid) {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-    return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
-  } catch {
-    return { rssBytes: NaN, hwmBytes: NaN };
-  }
-}
 
 /** User + system CPU seconds of a process (all its threads). */
 function cpuSecondsOf(pid) {
@@ -238,96 +199,8 @@ function summariseCpuProfile(file, top = 15) {
 // ---------------------------------------------------------------------------------------------------
 // the server as a child process
 
-/** Starts `darklens serve --port 0 ...args`; resolves once it logs "listening" (with the url). */
-function startServer(args, { nodeArgs = [] } = {}) {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  // handlerMs: the "ms" of each request log line (time inside the app, from its logger middleware), reset by load().
-  const srv = { child, pid: child.pid, t0, url: undefined, logLines: 0, errorLines: [], errorCount: 0, stderr: '', exited: undefined, engine: undefined, handlerMs: [] };
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    srv.stderr = (srv.stderr + d).slice(-4000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((srv.exited = { code, signal }))));
-  srv.exitedPromise = exited;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the server did not log "listening" within 60 s; stderr: ${srv.stderr}`));
-    }, 60_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      srv.logLines++;
-      const ms = /"msg":"request".*"ms":([\d.]+)/.exec(line);
-      if (ms) srv.handlerMs.push(Number(ms[1]));
-      if (line.includes('"level":"error"')) {
-        srv.errorCount++;
-        if (srv.errorLines.length < 10) srv.errorLines.push(line.slice(0, 500));
-      }
-      if (srv.url !== undefined) return;
-      if (line.includes('"msg":"models loaded"')) {
-        srv.modelsLoadedMs = performance.now() - t0;
-        srv.engine = JSON.parse(line).engine;
-      } else if (line.includes('"msg":"listening"')) {
-        srv.listeningMs = performance.now() - t0;
-        srv.url = JSON.parse(line).url;
-        clearTimeout(timer);
-        resolve(srv);
-      }
-    });
-    void exited.then(({ code, signal }) => {
-      if (srv.url === undefined) {
-        clearTimeout(timer);
-        reject(new Error(`the server exited (${code ?? signal}) before listening; stderr: ${srv.stderr}`));
-      }
-    });
-  });
-}
-
-/** SIGINT (graceful drain), SIGKILL after 20 s. */
-async function stopServer(srv) {
-  if (srv.exited) return { shutdownMs: 0, ...srv.exited, graceful: false };
-  const t0 = performance.now();
-  srv.child.kill('SIGINT');
-  const force = setTimeout(() => srv.child.kill('SIGKILL'), 20_000);
-  const { code, signal } = await srv.exitedPromise;
-  clearTimeout(force);
-  return { shutdownMs: round(performance.now() - t0, 0), code, signal, graceful: code === 0 };
-}
-
-/** One HTTP request with node:http (no keep-alive): status and body. */
-function fetchOnce(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const h = body === undefined ? headers : { ...headers, 'content-length': body.length };
-    const req = httpRequest(url, { method, headers: h, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------
 // request bodies
-
-async function makeInputs(training) {
-  const core = await import('@darklens/core');
-  const spec = training.resolveSpec('model-a');
-  const models = await registryModels(MODELS_DIR);
-  const side = models[0].input.width;
-  if (spec.grid !== side || models.some((m) => m.input.width !== side || m.input.height !== side)) {
-    throw new Error(`bench/service.mjs expects every model to take ${spec.grid}x${spec.grid} inputs (the model-a preset)`);
-  }
-  // Simulated lenses (no substructure), in physical units like a real cutout; the FITS carries the
-  // pixel scale the models were trained at, so the service resamples nothing.
-  const { scaled, raw } = training.renderRange({ spec, klass: 'no_sub', seed: SEED, count: BATCH_ITEMS, keepRaw: true }, 0, BATCH_ITEMS);
-  const pixels = side * side;
-  const fits = Buffer.from(core.writeFits({ width: side, height: side, data: raw.slice(0, pixels) }, { pixelScale: spec.pixelScale }));
-  const npy = Buffer.from(core.writeNpy(raw, [BATCH_ITEMS, side, side]));
-  return { models, side, spec, fits, npy, scaledOne: scaled.slice(0, pixels) };
-}
 
 const scoreRequest = (inputs) => ({ method: 'POST', path: '/v1/score', headers: { 'content-type': 'application/fits' }, body: inputs.fits, route: 'POST /v1/score' });
 const batchRequest = (inputs) => ({ method: 'POST', path: '/v1/score/batch', headers: { 'content-type': 'application/x-npy' }, body: inputs.npy, route: 'POST /v1/score/batch' });
@@ -481,12 +354,6 @@ async function rawBench(ort, inputs, counts) {
 
 // ---------------------------------------------------------------------------------------------------
 // case: service
-
-function checkBuilt() {
-  for (const f of ['cli/dist/index.js', 'functions/dist/node/index.js', 'core/dist/index.js']) {
-    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run npx tsc -b first`);
-  }
-}
 
 async function coldStart(inputs, args) {
   const srv = await startServer(args);

@@ -13,8 +13,10 @@ export interface ServerProcess {
   logs: Record<string, unknown>[];
   /** Resident set size of the server process in bytes (Linux /proc). */
   rss(): number;
-  /** Sends `signal` and resolves with the exit code once the process has ended. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends `signal` and resolves once the process has ended: its exit code, or the signal that killed it. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
+  /** What the server wrote on stderr so far. */
+  stderr(): string;
 }
 
 export function startServerProcess(args: string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
@@ -26,7 +28,7 @@ export function startServerProcess(args: string[] = [], env: Record<string, stri
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffered = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal!)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -47,6 +49,7 @@ export function startServerProcess(args: string[] = [], env: Record<string, stri
             proc,
             logs,
             rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024,
+            stderr: () => stderr,
             stop: (signal = 'SIGTERM') => {
               if (proc.exitCode === null) proc.kill(signal);
               return exited;

@@ -3,7 +3,8 @@
  * cutouts to send it, for the service and contract suites.
  */
 import { join } from 'node:path';
-import { writeFits, type Cutout } from '@darklens/core';
+import { expect } from 'vitest';
+import { writeFits, writeNpy, type Cutout } from '@darklens/core';
 import { createService, type ModelStore, type ServiceConfig, DEFAULT_CONFIG, type LogRecord, type App } from '@darklens/functions';
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { renderRange, resolveSpec, type LensClass } from '@darklens/training';
@@ -51,4 +52,19 @@ export function post(app: TestService['app'], path: string, body: BodyInit | Uin
 /** A Blob of file bytes for multipart forms (DOM typings want an ArrayBuffer-backed view). */
 export function blob(bytes: Uint8Array): Blob {
   return new Blob([bytes as Uint8Array<ArrayBuffer>]);
+}
+
+/** An NPY stack [n, 1, H, W] of `n` cutouts, going round `lenses` (all of one size). */
+export function npyStack(lenses: readonly Cutout[], n: number): Uint8Array<ArrayBuffer> {
+  const { width, height } = lenses[0]!;
+  const data = new Float32Array(n * width * height);
+  for (let i = 0; i < n; i++) data.set(lenses[i % lenses.length]!.data, i * width * height);
+  return writeNpy(data, [n, 1, height, width]) as Uint8Array<ArrayBuffer>;
+}
+
+/** The JSON body of `r`, after checking its status (the body is shown when the status is not the one expected). */
+export async function json<T>(r: Response, status = 200): Promise<T> {
+  const text = await r.text();
+  expect(r.status, text.slice(0, 500)).toBe(status);
+  return JSON.parse(text) as T;
 }

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { combinePValues, encodePngGray, minMaxScale, quantileThreshold, readPng, writeNpy, type Cutout, type QuantileRule } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
-import { blob, fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, type TestService } from '../helpers/service.js';
+import { blob, fitsOf, json, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, type TestService } from '../helpers/service.js';
 
 const MODELS = ['dcae', 'vae', 'aae', 'rbm'];
 let svc: TestService;
@@ -25,12 +25,6 @@ async function graphScore(model: string, scaled: Float32Array): Promise<number> 
 
 async function score(body: BodyInit | Uint8Array, query = '', headers: Record<string, string> = {}): Promise<Response> {
   return post(svc.app, `/v1/score${query}`, body, headers);
-}
-
-async function json<T>(r: Response, status = 200): Promise<T> {
-  const text = await r.text();
-  expect(r.status, text).toBe(status);
-  return JSON.parse(text) as T;
 }
 
 beforeAll(async () => {
@@ -189,9 +183,7 @@ async function batchLines(r: Response): Promise<BatchLine[]> {
 describe('POST /v1/score/batch', () => {
   it('streams one line per image of an NPY stack, in order, equal to single scoring', async () => {
     const n = 70; // more than one streaming step
-    const data = new Float32Array(n * 4096);
-    for (let i = 0; i < n; i++) data.set(lenses[i % lenses.length]!.data, i * 4096);
-    const lines = await batchLines(await post(svc.app, '/v1/score/batch?models=dcae,rbm', writeNpy(data, [n, 1, 64, 64])));
+    const lines = await batchLines(await post(svc.app, '/v1/score/batch?models=dcae,rbm', npyStack(lenses, n)));
     expect(lines.map((l) => l.index)).toEqual([...Array(n).keys()]);
     const single = await json<ScoreResult>(await score(fitsOf(lenses[1]!), '?models=dcae,rbm'));
     const line = lines[1 + lenses.length] as ScoreResult & { name: string };

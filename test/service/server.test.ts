@@ -1,12 +1,12 @@
 /** The real Node server (`darklens serve`): HTTP on 127.0.0.1, draining shutdown, registry file watch, startup errors. */
+import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '@darklens/core';
-import { expectBadInput, ROOT, runCli } from '../helpers/cli.js';
+import { expectBadInput, requireBuiltCli, ROOT, runCli } from '../helpers/cli.js';
 import type { ScoreResult } from '@darklens/functions';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
 import { startServerProcess } from '../helpers/server.js';
 
 const lens = simulatedLenses('no_sub', 1)[0]!;
@@ -26,9 +26,7 @@ describe('darklens serve', () => {
     expect(((await single.json()) as ScoreResult).models).toEqual(expected.models);
 
     const n = 400;
-    const stack = new Float32Array(n * 4096);
-    for (let i = 0; i < n; i++) stack.set(lens.data, i * 4096);
-    const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: writeNpy(stack, [n, 64, 64]) as Uint8Array<ArrayBuffer> });
+    const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: npyStack([lens], n) });
     expect(res.status).toBe(200);
     const exit = server.stop('SIGTERM'); // while the batch is still streaming
     const lines = (await res.text()).trimEnd().split('\n');
@@ -71,6 +69,46 @@ describe('darklens serve', () => {
       expect(server.logs.some((l) => l.level === 'error' && String(l.msg).startsWith('registry reload failed'))).toBe(true);
       expect(await version()).toBe('v2');
       expect(await server.stop()).toBe(0);
+    });
+  });
+
+  describe('shutdown with inference in flight', () => {
+    // Ending a worker thread inside an onnxruntime run aborted the whole process (SIGABRT from an
+    // uncaught C++ Napi::Error): this is how a drain cut at its deadline, e.g. on a busy machine, died.
+    it('cuts a batch at the drain deadline, lets the step in progress finish and exits 0', async () => {
+      const server = await startServerProcess(['--quiet', '--drain-seconds', '0.05']);
+      const n = 3000;
+      const res = await fetch(`${server.url}/v1/score/batch`, { method: 'POST', body: npyStack([lens], n) });
+      expect(res.status).toBe(200);
+      const exit = server.stop('SIGTERM');
+      const text = await res.text().catch(() => ''); // the connection is cut mid-stream
+      expect(text.split('\n').length, 'the batch was cut').toBeLessThan(n);
+      expect(await exit, server.stderr()).toBe(0);
+      expect(server.stderr()).not.toMatch(/Napi::Error|terminate called/);
+    });
+
+    it('closing the worker pool answers every run already sent, then the threads end and the process exits 0', async () => {
+      requireBuiltCli();
+      const script = `
+        import { readFileSync } from 'node:fs';
+        import { ortWorkerEngine } from ${JSON.stringify(join(ROOT, 'functions/dist/node/index.js'))};
+        const engine = ortWorkerEngine({ workers: 2 });
+        const s = await engine.createSession(readFileSync(${JSON.stringify(join(SHIPPED_MODELS, 'vae/v1/model.onnx'))}));
+        const runs = Array.from({ length: 8 }, () => s.run({ input: { dims: [64, 1, 64, 64], data: new Float32Array(64 * 4096) } }).then(() => 'ok', (e) => e.message));
+        await Promise.race(runs);
+        await engine.close();
+        const late = await s.run({ input: { dims: [1, 1, 64, 64], data: new Float32Array(4096) } }).then(() => 'ran', (e) => e.message);
+        console.log(JSON.stringify({ runs: await Promise.all(runs), late }));`;
+      const dir = await mkdtemp(join(tmpdir(), 'darklens-pool-'));
+      await writeFile(join(dir, 'close.mjs'), script);
+      const r = await new Promise<{ code: number | NodeJS.Signals; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [join(dir, 'close.mjs')], (err, stdout, stderr) => resolve({ code: err ? (err.signal ?? Number(err.code)) : 0, stdout, stderr }));
+      });
+      await rm(dir, { recursive: true, force: true });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { runs: string[]; late: string };
+      expect(out.runs).toEqual(new Array(8).fill('ok'));
+      expect(out.late).toMatch(/closed/);
     });
   });
 

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { DarklensError } from '@darklens/core';
 import { CONFIG_ENV, configFromEnv, type ServiceConfig } from '@darklens/functions';
 import { DEFAULT_PORT, startServer, stdoutLog } from '@darklens/functions/node';
 import { runSignal } from '../context.js';
-import { int } from '../options.js';
+import { int, num } from '../options.js';
 
 /** The registry and the web page shipped in this repository. */
 export const SHIPPED_MODELS = fileURLToPath(new URL('../../../models', import.meta.url));
@@ -26,10 +27,19 @@ interface ServeOptions {
   maxBatchItems?: number;
   maxSide?: number;
   watch: boolean;
+  drainSeconds: number;
   quiet?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function nonNegative(name: string): (v: string) => number {
+  return (v) => {
+    const n = num(name)(v);
+    if (n < 0) throw new DarklensError('invalid_argument', `${name} must be >= 0, got '${v}'`);
+    return n;
+  };
+}
 
 /** Flags over the DARKLENS_* environment over the defaults. */
 function configFrom(o: ServeOptions): ServiceConfig {
@@ -64,6 +74,7 @@ export function serveCommand(): Command {
     .option('--max-batch-items <n>', 'most cutouts per batch', int('max batch items', 1, 10_000_000))
     .option('--max-side <n>', 'largest cutout side in pixels', int('max side', 8, 65536))
     .option('--no-watch', 'do not reload when registry.json changes')
+    .option('--drain-seconds <s>', 'on SIGTERM / Ctrl-C, how long requests in flight may finish before their connections are cut', nonNegative('drain seconds'), 30)
     .option('-q, --quiet', 'no request logs (errors are still logged)')
     .addHelpText('after', `\nEnvironment:\n${env}\n\nLogs are JSON lines on stdout. API docs: http://localhost:${DEFAULT_PORT}/docs`)
     .action(async (o: ServeOptions) => {
@@ -75,6 +86,7 @@ export function serveCommand(): Command {
         host: o.host,
         config: configFrom(o),
         watch: o.watch,
+        drainMs: o.drainSeconds * 1000,
         threads: o.threads,
         ...(o.workers === undefined ? {} : { workers: o.workers }),
         ...(web === undefined ? {} : { webDir: web }),

@@ -15,6 +15,11 @@ export interface ServiceLimits {
   maxSide: number;
   /** Largest decompressed size of a gzip upload, in bytes. */
   maxGunzipBytes: number;
+  /**
+   * Where work over these limits should go, appended to every body-size 413 (a runtime with hard
+   * platform limits, like AWS Lambda's 6 MB payload, names the route for large work here).
+   */
+  largeWorkHint?: string;
 }
 
 export interface ServiceConfig {
@@ -78,4 +83,10 @@ export function configFromEnv(env: Record<string, string | undefined>): ServiceC
   const admin = env.DARKLENS_ADMIN_KEY?.trim();
   if (admin) config.adminKey = admin;
   return config;
+}
+
+/** The 413 of a request body over `limit` bytes, with the runtime's advice for large work. */
+export function bodyTooLarge(limits: ServiceLimits, limit: number): DarklensError {
+  const hint = limits.largeWorkHint === undefined ? '' : `. ${limits.largeWorkHint}`;
+  return new DarklensError('too_large', `the request body is larger than ${limit} bytes; accepted: up to ${limit} bytes${hint}`);
 }

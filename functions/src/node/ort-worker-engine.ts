@@ -2,6 +2,11 @@
  * onnxruntime-node on a pool of worker threads. Every worker holds a session of every model; each run
  * goes to the worker with the fewest runs in flight, so N workers infer N cutouts at once while the
  * main thread keeps serving HTTP. Inputs are copied to the worker, outputs transferred back.
+ *
+ * Closing never terminate()s a thread that may be inside onnxruntime: a worker torn down during a run
+ * makes onnxruntime-node throw a C++ Napi::Error that nothing can catch, and the whole process aborts
+ * (SIGABRT). So close() waits for the calls in flight, then asks each worker to release its sessions
+ * and end on its own.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -19,7 +24,12 @@ export interface OrtWorkerOptions {
 interface Pending {
   resolve(m: FromWorker): void;
   reject(e: Error): void;
+  /** Settles when the call is answered or the worker is gone. */
+  done: Promise<unknown>;
 }
+
+/** How long close() lets a worker finish its calls and end before it is terminated anyway. */
+const CLOSE_GRACE_MS = 60_000;
 
 class PoolWorker {
   readonly worker: Worker;
@@ -47,15 +57,31 @@ class PoolWorker {
 
   send(message: ToWorker): Promise<FromWorker> {
     if (this.dead) return Promise.reject(this.dead);
-    return new Promise((resolve, reject) => {
-      this.pending.set(message.call, { resolve, reject });
-      this.worker.postMessage(message);
+    let pending!: Pending;
+    const reply = new Promise<FromWorker>((resolve, reject) => {
+      pending = { resolve, reject, done: Promise.resolve() };
     });
+    pending.done = reply.catch(() => undefined);
+    this.pending.set(message.call, pending);
+    this.worker.postMessage(message);
+    return reply;
+  }
+
+  /** Waits for the calls in flight, then lets the thread release its sessions and end (terminate() only past the grace). */
+  async stop(call: number): Promise<void> {
+    if (this.dead) return;
+    this.worker.ref(); // the process stays up until the thread has ended
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    await Promise.all([...this.pending.values()].map((p) => p.done));
+    if (!this.dead) this.worker.postMessage({ type: 'exit', call } satisfies ToWorker);
+    const grace = setTimeout(() => void this.worker.terminate(), CLOSE_GRACE_MS);
+    await exited;
+    clearTimeout(grace);
   }
 }
 
 export interface OrtWorkerEngine extends InferenceEngine {
-  /** Stops the worker threads (pending runs are rejected). */
+  /** Stops the worker threads once the runs in flight have finished; later calls are refused. */
   close(): Promise<void>;
 }
 
@@ -67,7 +93,10 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
   let nextCall = 0;
   let nextSession = 0;
 
+  let closed: Promise<void> | undefined;
+
   const leastBusy = (): PoolWorker => {
+    if (closed !== undefined) throw new Error('the onnxruntime worker pool is closed');
     const alive = pool.filter((w) => !w.dead);
     if (alive.length === 0) throw new Error('every onnxruntime worker has stopped');
     return alive.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
@@ -76,6 +105,7 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
   return {
     name: `onnxruntime-node ${ORT_VERSION} (${count} worker thread${count === 1 ? '' : 's'}, ${threads} intra-op thread${threads === 1 ? '' : 's'} each)`,
     async createSession(model: Uint8Array): Promise<ModelSession> {
+      if (closed !== undefined) throw new Error('the onnxruntime worker pool is closed');
       const session = ++nextSession;
       const replies = await Promise.all(pool.map((w) => w.send({ type: 'create', call: ++nextCall, session, model, intraOpThreads: threads })));
       const first = replies[0] as Extract<FromWorker, { type: 'created' }>;
@@ -93,8 +123,8 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
         },
       };
     },
-    async close(): Promise<void> {
-      await Promise.all(pool.map((w) => w.worker.terminate()));
+    close(): Promise<void> {
+      return (closed ??= Promise.all(pool.map((w) => w.stop(++nextCall))).then(() => undefined));
     },
   };
 }

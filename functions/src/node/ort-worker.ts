@@ -34,6 +34,12 @@ port.on('message', (msg: ToWorker) => {
           reply({ type: 'released', call: msg.call });
           break;
         }
+        case 'exit': {
+          await Promise.all([...sessions.values()].map((s) => s.release()));
+          sessions.clear();
+          port.close(); // nothing else keeps the thread alive: it ends with exit code 0
+          break;
+        }
       }
     } catch (e) {
       reply({ type: 'error', call: msg.call, message: e instanceof Error ? e.message : String(e) });

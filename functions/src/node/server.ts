@@ -4,7 +4,7 @@
  * and a graceful shutdown that drains in-flight requests.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { REGISTRY_FILE } from '@darklens/core';
@@ -37,7 +37,10 @@ export interface ServeOptions {
   /** Serve only these models. */
   models?: string[];
   log?: LogSink;
-  /** Longest wait for in-flight requests at shutdown before connections are cut (ms, default 10 s). */
+  /**
+   * Longest wait for in-flight requests at shutdown before connections are cut (ms, default 30 s, the
+   * stop timeout of Kubernetes and ECS: a batch still streaming on a busy machine gets that long).
+   */
   drainMs?: number;
 }
 
@@ -96,7 +99,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (file) return file;
       if (pathname === '/') return Response.redirect(new URL('/docs', req.url), 302);
     }
-    return app.fetch(req);
+    const res = await app.fetch(req);
+    // A 413 leaves most of the body unread, and @hono/node-server cuts such a connection after a short
+    // drain: the client must not send its next request on it.
+    if (res.status === 413) res.headers.set('connection', 'close');
+    return res;
   };
 
   const server = await new Promise<Server>((resolveListen, reject) => {
@@ -124,12 +131,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   let closing: Promise<void> | undefined;
+  // While draining, a keep-alive connection is closed as soon as its last response has gone, instead
+  // of lingering for the keep-alive timeout.
+  server.on('request', (_req, res: ServerResponse) => res.once('finish', () => closing && setImmediate(() => server.closeIdleConnections())));
   const close = (): Promise<void> =>
     (closing ??= new Promise<void>((done) => {
       watcher?.close();
-      const force = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 10_000);
+      const force = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 30_000);
       server.close(() => {
         clearTimeout(force);
+        // A batch cut at the deadline may still be scoring its last step: the store releases its
+        // sessions when that step ends, and the pool waits for its runs before its threads end.
         store.close();
         void (pool?.close() ?? Promise.resolve()).then(done);
       });

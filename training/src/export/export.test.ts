@@ -67,9 +67,9 @@ function tfjsOutputs(model: LayersModel, x: Float32Array, n: number): { recon: F
 /** The graph's inputs: the cutouts and a flat noise model (the scoring head is tested in score-graph.test.ts). */
 function feeds(ort: typeof ortNode | typeof ortWeb, x: Float32Array, n: number): Record<string, ortNode.Tensor> {
   return {
-    input: new ort.Tensor('float32', x, [n, 1, 64, 64]) as ortNode.Tensor,
-    variance: new ort.Tensor('float32', new Float32Array(n * 4096).fill(1e-4), [n, 1, 64, 64]) as ortNode.Tensor,
-    noise: new ort.Tensor('float32', new Float32Array(n * 2), [n, 2]) as ortNode.Tensor,
+    input: new ort.Tensor('float32', x, [n, 1, 64, 64]),
+    variance: new ort.Tensor('float32', new Float32Array(n * 4096).fill(1e-4), [n, 1, 64, 64]),
+    noise: new ort.Tensor('float32', new Float32Array(n * 2), [n, 2]),
   };
 }
 
@@ -104,7 +104,7 @@ describe.each(MODEL_NAMES)('ONNX export of the %s', (name) => {
       const session = await ort.InferenceSession.create(bytes, label === 'onnxruntime-web' ? { executionProviders: ['wasm'] } : {});
       for (const n of [N, 1]) {
         const x = images.slice(0, n * 4096);
-        const out = await session.run(feeds(ort, x, n) as never);
+        const out = await session.run(feeds(ort, x, n));
         const recon = out.reconstruction!.data as Float32Array;
         const score = out.score!.data as Float32Array;
         expect(out.reconstruction!.dims).toEqual([n, 1, 64, 64]);

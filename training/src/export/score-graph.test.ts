@@ -31,8 +31,8 @@ async function session(ort: Ort, model: Uint8Array): Promise<ModelSession & { cl
     outputNames: s.outputNames,
     async run(feeds, outputs) {
       const f: Record<string, ortNode.Tensor> = {};
-      for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data, [...t.dims]) as ortNode.Tensor;
-      const out = await s.run(f as never, outputs as string[]);
+      for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data, [...t.dims]);
+      const out = await s.run(f, outputs as string[]);
       const r: Record<string, Tensor> = {};
       for (const [k, t] of Object.entries(out)) r[k] = { dims: t.dims, data: t.data as Float32Array };
       return r;

@@ -6,11 +6,11 @@
  * Not implemented: the binary tensor data extension (refused with a clear 415).
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import { DarklensError, ONNX_INPUT, ONNX_RECONSTRUCTION, resolveVersion, scoreOutputName } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import { requireKey } from '../middleware/auth.js';
+import { limitBody } from '../middleware/body-limit.js';
 import type { LoadedModel } from '../model-store.js';
 
 export const PLATFORM = 'onnxruntime_onnx';
@@ -200,11 +200,6 @@ export function oipRoutes(app: App, deps: Deps): void {
       if (!ready) resolveVersion(set.registry, name, version); // 404 for a version never registered
       return c.json({ name, ready }, ready ? 200 : 503);
     }));
-    app.post(`${base}/infer`, auth, bodyLimit({
-      maxSize: deps.config.limits.maxBodyBytes,
-      onError: () => {
-        throw new DarklensError('too_large', `the request body is larger than ${deps.config.limits.maxBodyBytes} bytes`);
-      },
-    }), (c) => deps.store.use(async (set) => infer(c, deps, await set.version(c.req.param('name')!, c.req.param('version')))));
+    app.post(`${base}/infer`, auth, limitBody(deps.config.limits, deps.config.limits.maxBodyBytes), (c) => deps.store.use(async (set) => infer(c, deps, await set.version(c.req.param('name')!, c.req.param('version')))));
   }
 }

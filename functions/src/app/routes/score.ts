@@ -1,11 +1,11 @@
 /** POST /v1/score (one cutout, JSON answer) and POST /v1/score/batch (many, NDJSON in input order). */
 import { createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { DarklensError, RUN_BATCH } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import { errorBody, publicError } from '../http-errors.js';
 import { batchItems, decodeOne, decodeOptions, readUpload, singleFile, RAW_TYPES, type BatchItem } from '../inputs.js';
 import { requireKey } from '../middleware/auth.js';
+import { limitBody } from '../middleware/body-limit.js';
 import type { ModelSet } from '../model-store.js';
 import { parseScoreQuery } from '../score-options.js';
 import { BatchLineSchema, ErrorSchema, ScoreQuerySchema, ScoreResultSchema, type ScoreResult } from '../schemas.js';
@@ -50,10 +50,6 @@ export const batchRoute = createRoute({
   responses: { 200: { description: 'One line per cutout', content: { 'application/x-ndjson': { schema: BatchLineSchema } } }, ...errors(400, 401, 404, 413, 415, 503) },
 });
 
-function tooLarge(limit: number): never {
-  throw new DarklensError('too_large', `the request body is larger than ${limit} bytes; accepted: up to ${limit} bytes`);
-}
-
 function countScores(deps: Deps, r: ScoreResult | DarklensError): void {
   if (r instanceof DarklensError) {
     deps.metrics.cutout(r.code);
@@ -73,7 +69,7 @@ export function scoreRoutes(app: App, deps: Deps): void {
   app.openAPIRegistry.registerPath(scoreRoute);
   app.openAPIRegistry.registerPath(batchRoute);
 
-  app.post('/v1/score', auth, bodyLimit({ maxSize: limits.maxBodyBytes, onError: () => tooLarge(limits.maxBodyBytes) }), async (c) => {
+  app.post('/v1/score', auth, limitBody(limits, limits.maxBodyBytes), async (c) => {
     const upload = await readUpload(c);
     const result = await deps.store.use(async (set) => {
       const { options, hdu } = parseScoreQuery(queryOf(c, upload.fields), set);
@@ -92,7 +88,7 @@ export function scoreRoutes(app: App, deps: Deps): void {
     return c.json(result);
   });
 
-  app.post('/v1/score/batch', auth, bodyLimit({ maxSize: limits.maxBatchBodyBytes, onError: () => tooLarge(limits.maxBatchBodyBytes) }), async (c) => {
+  app.post('/v1/score/batch', auth, limitBody(limits, limits.maxBatchBodyBytes), async (c) => {
     const upload = await readUpload(c, 'body');
     const set = deps.store.current();
     const { options, hdu } = parseScoreQuery(queryOf(c, upload.fields), set);
@@ -104,11 +100,17 @@ export function scoreRoutes(app: App, deps: Deps): void {
   });
 }
 
-/** NDJSON lines, produced step by step as the client reads (so memory stays bounded by one step). */
+/**
+ * NDJSON lines, produced step by step as the client reads (so memory stays bounded by one step). The
+ * set is held until the last step has finished, even when the client goes away mid-step: its sessions
+ * must not be released (on a reload or at shutdown) while that step still runs on them.
+ */
 function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: ScoreOptions): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let next = 0;
   let released = false;
+  let stepping = false;
+  let cancelled = false;
   const release = (): void => {
     if (!released) set.release();
     released = true;
@@ -120,32 +122,45 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
         controller.close();
         return;
       }
-      const step = items.slice(next, next + STREAM_STEP);
-      const start = next;
-      next += step.length;
-      const cutouts = step.map((it) => {
-        try {
-          return it.load();
-        } catch (e) {
-          return publicError(e);
-        }
-      });
-      let results: (ScoreResult | DarklensError)[];
+      stepping = true;
       try {
-        results = await scoreCutouts(set, cutouts, options);
-      } catch (e) {
-        deps.log({ level: 'error', msg: 'batch step failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-        results = step.map(() => publicError(e));
+        const chunk = await scoreNextStep();
+        if (!cancelled) controller.enqueue(chunk);
+      } finally {
+        stepping = false;
+        if (cancelled) release();
       }
-      const lines = results.map((r, j) => {
-        countScores(deps, r);
-        const head = { index: start + j, name: step[j]!.name };
-        return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
-      });
-      controller.enqueue(encoder.encode(`${lines.join('\n')}\n`));
     },
     cancel() {
-      release();
+      cancelled = true;
+      if (!stepping) release();
     },
   });
+
+  /** Decodes and scores the next STREAM_STEP items into their NDJSON lines. */
+  async function scoreNextStep(): Promise<Uint8Array> {
+    const step = items.slice(next, next + STREAM_STEP);
+    const start = next;
+    next += step.length;
+    const cutouts = step.map((it) => {
+      try {
+        return it.load();
+      } catch (e) {
+        return publicError(e);
+      }
+    });
+    let results: (ScoreResult | DarklensError)[];
+    try {
+      results = await scoreCutouts(set, cutouts, options);
+    } catch (e) {
+      deps.log({ level: 'error', msg: 'batch step failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      results = step.map(() => publicError(e));
+    }
+    const lines = results.map((r, j) => {
+      countScores(deps, r);
+      const head = { index: start + j, name: step[j]!.name };
+      return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
+    });
+    return encoder.encode(`${lines.join('\n')}\n`);
+  }
 }
