@@ -52,7 +52,15 @@ describe('POST /v1/score', () => {
       expect(s.normalizedScore > 0.5).toBe(s.flagged);
     }
     const ps = MODELS.map((m) => r.models[m]!.pValue);
-    expect(r.ensemble).toEqual({ method: 'cauchy', pValue: combinePValues(ps, 'cauchy'), alpha: 0.05, flagged: combinePValues(ps, 'cauchy') <= 0.05, models: MODELS });
+    expect(r.ensemble).toEqual({
+      method: 'cauchy',
+      name: null,
+      members: MODELS.map((m, i) => ({ model: m, score: 'mse', weight: 1, pValue: ps[i] })),
+      pValue: combinePValues(ps, 'cauchy'),
+      alpha: 0.05,
+      flagged: combinePValues(ps, 'cauchy') <= 0.05,
+      models: MODELS,
+    });
   });
 
   it('gives the same scores for the same image as FITS, NPY, multipart and gzip; PNG scores the 8-bit image', async () => {

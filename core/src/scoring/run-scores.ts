@@ -29,8 +29,8 @@ export interface GraphScores {
   reconstructions?: Float32Array[];
 }
 
-/** The model's graph inputs for a batch of prepared cutouts. */
-function feeds(contract: GraphContract, grid: Pick<ModelGrid, 'width' | 'height'>, chunk: readonly PreparedCutout[]): Record<string, Tensor> {
+/** The model's graph inputs for a batch of prepared cutouts (the noise inputs when the graph takes them). */
+export function graphFeeds(contract: GraphContract, grid: Pick<ModelGrid, 'width' | 'height'>, chunk: readonly PreparedCutout[]): Record<string, Tensor> {
   const px = grid.width * grid.height;
   const dims = [chunk.length, 1, grid.height, grid.width];
   const input = new Float32Array(chunk.length * px);
@@ -77,7 +77,7 @@ export async function runScores(
 
   for (let start = 0; start < items.length; start += batch) {
     const chunk = items.slice(start, start + batch);
-    const out = await session.run(feeds(contract, grid, chunk), outputs);
+    const out = await session.run(graphFeeds(contract, grid, chunk), outputs);
     const recon = wantRecon ? out[ONNX_RECONSTRUCTION]!.data : undefined;
     for (const name of options.scores) {
       const values = out[scoreOutputName(name)]!.data;

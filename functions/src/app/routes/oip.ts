@@ -7,7 +7,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { DarklensError, ONNX_INPUT, ONNX_RECONSTRUCTION, resolveVersion, scoreOutputName } from '@darklens/core';
+import { DarklensError, estimatedNoiseModel, graphFeeds, ONNX_INPUT, ONNX_RECONSTRUCTION, resolveVersion, scoreOutputName, type NoiseModel } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import { requireKey } from '../middleware/auth.js';
 import { limitBody } from '../middleware/body-limit.js';
@@ -64,13 +64,17 @@ const routes = [
         method: 'post',
         path: `${base}/infer`,
         tags: ['v2'],
-        summary: 'Inference on a preprocessed [N,1,H,W] FP32 tensor named "input"; outputs "reconstruction" and "score"',
+        summary:
+          'Inference on a preprocessed [N,1,H,W] FP32 tensor named "input"; outputs "reconstruction", "score" (MSE) and the other scores of the graph ("score_<name>", with the noise model estimated from each image)',
         request: { params, body: { required: true, content: { 'application/json': { schema: InferRequestSchema } } } },
         responses: { 200: json(InferResponseSchema, 'Outputs'), 400: json(OipError, 'Bad request'), 404: json(OipError, 'Unknown model'), 413: json(OipError, 'Too large') },
       }),
     ];
   }),
 ];
+
+/** What a graph without noise inputs is fed (nothing of it is used). */
+const NO_NOISE: NoiseModel = { variance: new Float32Array(0), background: 0, gain: 0, source: 'estimated' };
 
 function bad(message: string): never {
   throw new DarklensError('invalid_argument', message);
@@ -169,7 +173,13 @@ async function infer(c: Context, deps: Deps, m: LoadedModel): Promise<Response> 
   // Flat data has N*H*W numbers, nested data N rows: refuse anything else before allocating for it.
   if (input.data.length !== n * h * w && input.data.length !== n) bad(`input data has ${input.data.length} top-level elements; accepted: ${n * h * w} numbers, or ${n} nested [1,${h},${w}] arrays`);
   const data = flatten(input.data, n * h * w);
-  const out = await m.session.run({ [ONNX_INPUT]: { dims: [n, 1, h, w], data } }, names);
+  // Noise-aware graphs also take the noise model: estimated from each image, as /v1/score does for
+  // cutouts without a variance plane.
+  const images = Array.from({ length: n }, (_, i) => {
+    const pixels = data.subarray(i * h * w, (i + 1) * h * w);
+    return { pixels, masked: 0, assumedPixelScale: false, noise: m.contract.noiseAware ? estimatedNoiseModel(pixels, w, h) : NO_NOISE };
+  });
+  const out = await m.session.run(graphFeeds(m.contract, m.input, images), names);
   return c.json({
     model_name: m.name,
     model_version: m.version,
