@@ -34,6 +34,8 @@ export interface CutoutStack extends CutoutFields {
   count: number;
   /** count*height*width float32 values, image after image. Masked pixels hold NaN. */
   data: Float32Array;
+  /** Each pixel's noise variance (see Cutout.variance), image after image, when the file has a noise plane. */
+  variance?: Float32Array;
 }
 
 export type CutoutFormat = 'fits' | 'npy' | 'png' | 'jpeg';

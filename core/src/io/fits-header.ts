@@ -158,6 +158,11 @@ export class FitsHeader {
     return this.index.has(keyword);
   }
 
+  /** Keywords that have a value, in header order (first occurrences). */
+  keys(): string[] {
+    return [...this.index.keys()];
+  }
+
   get(keyword: string): FitsValue | undefined {
     return this.index.get(keyword)?.value;
   }

@@ -12,6 +12,7 @@
 import type { Cutout, DecodeLimits } from '../cutout.js';
 import { DEFAULT_LIMITS } from '../cutout.js';
 import { DarklensError } from '../errors.js';
+import { badBits, isScienceName, maskKind, noiseKind, toVariance } from './fits-planes.js';
 import { bytesToAscii, FITS_BLOCK, FITS_CARD, type FitsHeader, parseHeader } from './fits-header.js';
 
 export interface ReadFitsOptions {
@@ -436,6 +437,17 @@ export function readFits(bytes: Uint8Array, options: ReadFitsOptions = {}): Cuto
     );
   }
 
+  const { data, masked } = decodePixels(bytes, h, where, count, need);
+  const cutout: Cutout = { width, height, data, masked, format: 'fits', meta: buildMeta(h, undefined) };
+  attachPlanes(bytes, h, cutout);
+  const scale = pixelScale(h.header);
+  Object.assign(cutout.meta, buildMeta(h, scale?.source));
+  if (scale) cutout.pixelScale = scale.scale;
+  return cutout;
+}
+
+/** The physical values of an image HDU's `count` pixels (BSCALE, BZERO; BLANK and non-finite values NaN). */
+function decodePixels(bytes: Uint8Array, h: Hdu, where: string, count: number, need: number): { data: Float32Array; masked: number } {
   const bscale = h.header.number('BSCALE', `of ${where}`) ?? 1;
   const bzero = h.header.number('BZERO', `of ${where}`) ?? 0;
   const blank = readBlank(h.header, h.bitpix);
@@ -509,8 +521,53 @@ export function readFits(bytes: Uint8Array, options: ReadFitsOptions = {}): Cuto
     }
   }
 
-  const scale = pixelScale(h.header);
-  const cutout: Cutout = { width, height, data, masked, format: 'fits', meta: buildMeta(h, scale?.source) };
-  if (scale) cutout.pixelScale = scale.scale;
-  return cutout;
+  return { data, masked };
+}
+
+/** The stored integers of an integer image HDU (a mask plane), as unsigned 32-bit bit sets. */
+function decodeBits(bytes: Uint8Array, h: Hdu, count: number): Uint32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + h.dataOffset, count * (Math.abs(h.bitpix) / 8));
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    out[i] =
+      h.bitpix === 8 ? view.getUint8(i) : h.bitpix === 16 ? view.getUint16(i * 2, false) : h.bitpix === 32 ? view.getUint32(i * 4, false) : Number(view.getBigUint64(i * 8, false) & 0xffffffffn);
+  }
+  return out;
+}
+
+/**
+ * Companion planes of a science image in a multi-extension file, found by EXTNAME among the image
+ * HDUs of the same size: a noise plane becomes `cutout.variance` and a mask plane masks pixels (NaN).
+ * Only for a science HDU named IMAGE or SCI (LSST, HST, Euclid); see fits-planes.ts for the names.
+ */
+function attachPlanes(bytes: Uint8Array, science: Hdu, cutout: Cutout): void {
+  if (!isScienceName(science.extname)) return;
+  const seen: Hdu[] = [];
+  walk(bytes, () => false, seen);
+  const count = cutout.width * cutout.height;
+  const same = seen.filter((x) => x !== science && isImage(x) && x.axes[0] === cutout.width && x.axes[1] === cutout.height && x.axes.slice(2).every((n) => n === 1));
+  const noise = same.map((x) => ({ x, kind: noiseKind(x.extname) })).find((c) => c.kind !== undefined);
+  if (noise !== undefined) {
+    const where = `HDU ${noise.x.index} ('${noise.x.extname}')`;
+    const need = count * (Math.abs(noise.x.bitpix) / 8);
+    if (noise.x.dataOffset + need <= bytes.length) {
+      const plane = decodePixels(bytes, noise.x, where, count, need).data;
+      cutout.variance = toVariance(plane, noise.kind!);
+      cutout.meta.noisePlane = `${noise.x.extname} (${noise.kind})`;
+    }
+  }
+  const mask = same.find((x) => maskKind(x.extname) !== undefined && x.bitpix > 0);
+  if (mask !== undefined && mask.dataOffset + count * (mask.bitpix / 8) <= bytes.length) {
+    const bad = badBits(maskKind(mask.extname)!, mask.header);
+    const bits = decodeBits(bytes, mask, count);
+    let flagged = 0;
+    for (let i = 0; i < count; i++) {
+      if ((bits[i]! & bad) === 0 || Number.isNaN(cutout.data[i])) continue;
+      cutout.data[i] = NaN;
+      cutout.masked++;
+      flagged++;
+    }
+    cutout.meta.maskPlane = mask.extname!;
+    cutout.meta.maskFlagged = flagged;
+  }
 }

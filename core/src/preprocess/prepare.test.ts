@@ -3,6 +3,7 @@ import type { Cutout } from '../cutout.js';
 import { expectError, expectInvalid } from '../../../test/helpers/cutout-errors.js';
 import { prepareCutout } from './prepare.js';
 import { minMaxScale } from './scale.js';
+import { resampleToGrid } from './resample.js';
 
 function cutout(width: number, height: number, data: Float32Array, pixelScale?: number): Cutout {
   const masked = data.reduce((n, v) => n + (Number.isNaN(v) ? 1 : 0), 0);
@@ -178,5 +179,43 @@ describe('prepareCutout refusals', () => {
       const p = prepareCutout(cutout(w, h, data, scale), { width: 16, height: 16, pixelScale: 0.06 });
       expect(p.pixels.every((v) => v >= 0 && v <= 1), `trial ${trial}`).toBe(true);
     }
+  });
+});
+
+describe('prepareCutout noise model', () => {
+  it('carries a variance plane through the min-max scaling (divided by the range squared)', () => {
+    const c = cutout(8, 8, ramp(8, 8), 0.1);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of c.data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    c.variance = new Float32Array(64).fill(4);
+    c.variance[5] = NaN;
+    const p = prepareCutout(c, MODEL);
+    expect(p.noise.source).toBe('variance-plane');
+    expect(p.noise.gain).toBe(0);
+    expect(p.noise.variance[0]).toBeCloseTo(4 / (hi - lo) ** 2, 9);
+    expect(p.noise.variance[5]).toBe(Infinity);
+  });
+
+  it('carries it through resampling: summing 2x2 pixels sums their variances', () => {
+    const c = cutout(16, 16, ramp(16, 16), 0.05);
+    c.variance = new Float32Array(256).fill(1);
+    const p = prepareCutout(c, MODEL);
+    expect(p.resampled).toBeDefined();
+    const grid = resampleToGrid(c.data, 16, 16, 0.05, 0.1, 8, 8).data;
+    const span = Math.max(...grid) - Math.min(...grid);
+    for (const k of [0, 27, 63]) expect(p.noise.variance[k]).toBeCloseTo(4 / span ** 2, 9);
+  });
+
+  it('estimates it from the cutout when there is no plane, masked pixels at +Inf', () => {
+    const data = ramp(8, 8);
+    data[9] = NaN;
+    const p = prepareCutout(cutout(8, 8, data, 0.1), MODEL);
+    expect(p.noise.source).toBe('estimated');
+    expect(p.noise.variance[9]).toBe(Infinity);
+    expect(p.noise.variance[10]).toBeGreaterThan(0);
   });
 });
