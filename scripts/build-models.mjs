@@ -3,13 +3,19 @@
 //
 // Steps, each a darklens command (printed before it runs), each skipped when its output is already
 // complete, so an interrupted build resumes where it stopped:
-//   1. splits     data/<preset>/: no_sub_train (25,000), no_sub_test, spherical_test, vortex_test (2,500 each)
-//   2. simulate   data/<preset>/no_sub_calib.npy: 2,500 more smooth lenses, only for calibration
-//                 (the training of step 3 also makes loss.png beside each checkpoint)
-//   3. train      runs/<preset>/<model> for dcae, vae, aae, rbm (the default budget, seed 0)
-//   4. calibrate  each checkpoint on no_sub_calib (thresholds at 1% and 5% FPR)
-//   5. evaluate   reports/<preset>/: one report per model and comparison.md
-//   6. models add each checkpoint into the registry (models/) with its report and card
+//   1. splits      data/<preset>/: no_sub_train (25,000), no_sub_test, spherical_test, vortex_test (2,500 each)
+//   2. simulate    data/<preset>/no_sub_calib.npy (2,500 smooth lenses, only for calibration) and
+//                  data/<preset>/val/{no_sub,spherical,vortex}.npy (1,000 each, only for choosing)
+//   3. splits      data/<preset>-mc/: the test sets' mass-conserving twins (same lenses, the subhalos'
+//                  mass taken from the host); simulate data/<preset>-mc/val likewise
+//   4. train       runs/<preset>/<model> for dcae, vae, aae, rbm (the default budget, seed 0)
+//   5. evaluate    each model (its exported ONNX) on the validation sets: its default score is the
+//                  score with the best pooled ROC AUC there
+//   6. calibrate   each model, every score, on no_sub_calib (thresholds at 1% and 5% FPR)
+//   7. evaluate    reports/<preset>/ and reports/<preset>-mc/: every model and score on the test sets
+//   8. models add  each checkpoint into the registry (models/) with its report and card
+//   9. models ensemble  the `default` ensemble (chosen on the validation sets, reported on the test
+//                  sets) and `arc-shape` (chosen on the mass-conserving validation sets)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,13 +28,16 @@ const HELP = `usage: npm run build-models -- [--preset NAME] [--seed N] [--jobs 
   --preset       physics preset of the data (default model-a)
   --seed         seed of the data and of training (default 0)
   --train, --test  training images, and test (and calibration) images per class (default 25000, 2500)
+  --val          validation images per class, for choosing default scores and ensembles (default 1000)
+  --epochs       epochs of every model (default: each model's default budget, see darklens train --help)
   --workdir      folder that data/, runs/, reports/ and the registry are relative to (default: the repository)
   --jobs         models trained at once, one process each (default 2)
   --registry     registry folder (default models)
-  --new-version  version name to register (default: the next v1, v2, ...)
+  --new-version  version name to register (default: the next of v1, v2, ...); registered versions become the default
 Works in data/<preset>, runs/<preset>, reports/<preset>; finished steps are skipped.`;
 
-const opts = { preset: 'model-a', seed: '0', jobs: '2', registry: 'models', newVersion: undefined, train: '25000', test: '2500', workdir: ROOT };
+const opts = { preset: 'model-a', seed: '0', jobs: '2', registry: 'models', newVersion: undefined, train: '25000', test: '2500', val: '1000', epochs: undefined, workdir: ROOT };
+const KEYS = { '--preset': 'preset', '--seed': 'seed', '--jobs': 'jobs', '--registry': 'registry', '--new-version': 'newVersion', '--train': 'train', '--test': 'test', '--val': 'val', '--epochs': 'epochs', '--workdir': 'workdir' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -36,7 +45,7 @@ for (let i = 0; i < argv.length; i++) {
     console.log(HELP);
     process.exit(0);
   }
-  const key = { '--preset': 'preset', '--seed': 'seed', '--jobs': 'jobs', '--registry': 'registry', '--new-version': 'newVersion', '--train': 'train', '--test': 'test', '--workdir': 'workdir' }[a];
+  const key = KEYS[a];
   if (key === undefined || argv[i + 1] === undefined) {
     console.error(`build-models: unknown or incomplete option ${a}\n${HELP}`);
     process.exit(2);
@@ -45,8 +54,12 @@ for (let i = 0; i < argv.length; i++) {
 }
 
 const data = join('data', opts.preset);
+const mc = join('data', `${opts.preset}-mc`);
 const runs = join('runs', opts.preset);
 const reports = join('reports', opts.preset);
+const at = (p) => join(opts.workdir, p);
+const seed = (offset) => String(Number(opts.seed) + offset);
+const epochs = opts.epochs !== undefined ? ['--epochs', opts.epochs] : [];
 
 function darklens(...args) {
   console.log(`\n$ darklens ${args.join(' ')}`);
@@ -54,44 +67,80 @@ function darklens(...args) {
 }
 
 const trained = (m) => {
-  const p = join(opts.workdir, runs, m, 'training.json');
+  const p = at(join(runs, m, 'training.json'));
   if (!existsSync(p)) return false;
   const state = JSON.parse(readFileSync(p, 'utf8')).state;
   return state === 'completed' || state === 'early-stopping';
 };
+const sets = (dir, names) => ['--no-sub', join(dir, names[0]), '--spherical', join(dir, names[1]), '--vortex', join(dir, names[2])];
+const TEST = ['no_sub_test.npy', 'spherical_test.npy', 'vortex_test.npy'];
+const VAL = ['no_sub.npy', 'spherical.npy', 'vortex.npy'];
+const valSets = sets(join(data, 'val'), VAL);
+// The mass-conserving sets share the smooth lenses of the standard ones.
+const mcSets = (dir, names, noSubDir) => ['--no-sub', join(noSubDir, names[0]), '--spherical', join(dir, names[1]), '--vortex', join(dir, names[2])];
 
 try {
-  if (!existsSync(join(opts.workdir, data, 'vortex_test.json'))) {
+  if (!existsSync(at(join(data, 'vortex_test.json')))) {
     darklens('splits', '--preset', opts.preset, '--seed', opts.seed, '--train', opts.train, '--test', opts.test, '--out', data, '-q');
   }
-  // A calibration set of its own: seed offset so it shares no lens with the splits.
-  if (!existsSync(join(opts.workdir, data, 'no_sub_calib.json'))) {
-    darklens('simulate', '--preset', opts.preset, '--class', 'no_sub', '--count', opts.test, '--seed', String(Number(opts.seed) + 1_000_003), '--out', data, '--name', 'no_sub_calib', '-q');
+  // A calibration set and a validation set of their own: seed offsets so they share no lens with the splits.
+  if (!existsSync(at(join(data, 'no_sub_calib.json')))) {
+    darklens('simulate', '--preset', opts.preset, '--class', 'no_sub', '--count', opts.test, '--seed', seed(1_000_003), '--out', data, '--name', 'no_sub_calib', '-q');
+  }
+  if (!existsSync(at(join(data, 'val', 'vortex.json')))) {
+    darklens('simulate', '--preset', opts.preset, '--count', opts.val, '--seed', seed(2_000_003), '--out', join(data, 'val'), '-q');
+  }
+  // Mass-conserving twins of the test and validation lenses (same seeds: only the host's mass differs).
+  if (!existsSync(at(join(mc, 'vortex_test.json')))) {
+    darklens('splits', '--preset', opts.preset, '--seed', opts.seed, '--train', '1', '--test', opts.test, '--out', mc, '--mass-conserving', '-q');
+  }
+  if (!existsSync(at(join(mc, 'val', 'vortex.json')))) {
+    darklens('simulate', '--preset', opts.preset, '--class', 'spherical,vortex', '--count', opts.val, '--seed', seed(2_000_003), '--out', join(mc, 'val'), '--mass-conserving', '-q');
   }
   const todo = MODELS.filter((m) => !trained(m));
   if (todo.length > 0) {
-    const resume = todo.filter((m) => existsSync(join(opts.workdir, runs, m, 'training.json')));
-    for (const m of resume) darklens('train', '--data', join(data, 'no_sub_train.npy'), '--model', m, '--seed', opts.seed, '--out', join(runs, m), '--resume', '-q');
+    const resume = todo.filter((m) => existsSync(at(join(runs, m, 'training.json'))));
+    for (const m of resume) darklens('train', '--data', join(data, 'no_sub_train.npy'), '--model', m, '--seed', opts.seed, ...epochs, '--out', join(runs, m), '--resume', '-q');
     const fresh = todo.filter((m) => !resume.includes(m));
-    if (fresh.length > 0) darklens('train', '--data', join(data, 'no_sub_train.npy'), '--model', fresh.join(','), '--seed', opts.seed, '--out', runs, '--jobs', opts.jobs, '-q');
+    if (fresh.length > 0) darklens('train', '--data', join(data, 'no_sub_train.npy'), '--model', fresh.join(','), '--seed', opts.seed, ...epochs, '--out', runs, '--jobs', opts.jobs, '-q');
   }
   for (const m of MODELS) {
-    if (!existsSync(join(opts.workdir, runs, m, 'calibration.json'))) darklens('calibrate', '--checkpoint', join(runs, m), '--data', join(data, 'no_sub_calib.npy'), '--fpr', '0.01,0.05');
+    if (existsSync(at(join(runs, m, 'calibration.json')))) continue;
+    // The default score: the one with the best pooled AUC on the validation sets (TPR at 1% FPR breaks ties).
+    const val = join(reports, 'validation', m);
+    if (!existsSync(at(join(val, 'report.json')))) darklens('evaluate', '--checkpoint', join(runs, m), ...valSets, '--report', val);
+    const byScore = JSON.parse(readFileSync(at(join(val, 'report.json')), 'utf8')).metricsByScore;
+    const rank = (x) => [x.aucPooled, x.tprAt1.tpr];
+    const best = Object.entries(byScore).reduce((a, b) => {
+      const [ra, rb] = [rank(a[1]), rank(b[1])];
+      return rb[0] > ra[0] || (rb[0] === ra[0] && rb[1] > ra[1]) ? b : a;
+    })[0];
+    darklens('calibrate', '--checkpoint', join(runs, m), '--data', join(data, 'no_sub_calib.npy'), '--fpr', '0.01,0.05', '--default-score', best);
   }
-  if (!existsSync(join(opts.workdir, reports, 'comparison.json'))) {
-    darklens('evaluate', '--checkpoint', runs, '--no-sub', join(data, 'no_sub_test.npy'), '--spherical', join(data, 'spherical_test.npy'), '--vortex', join(data, 'vortex_test.npy'), '--report', reports);
-  }
+  if (!existsSync(at(join(reports, 'comparison.json')))) darklens('evaluate', '--checkpoint', runs, ...sets(data, TEST), '--report', reports);
+  if (!existsSync(at(join(`${reports}-mc`, 'comparison.json')))) darklens('evaluate', '--checkpoint', runs, ...mcSets(mc, TEST, data), '--report', `${reports}-mc`);
   // A checkpoint already registered (same training end time) is not added twice.
-  const regPath = join(opts.workdir, opts.registry, 'registry.json');
+  const regPath = at(join(opts.registry, 'registry.json'));
   const registered = (m) => {
     if (!existsSync(regPath)) return false;
-    const savedAt = JSON.parse(readFileSync(join(opts.workdir, runs, m, 'training.json'), 'utf8')).savedAt;
+    const savedAt = JSON.parse(readFileSync(at(join(runs, m, 'training.json')), 'utf8')).savedAt;
     const versions = JSON.parse(readFileSync(regPath, 'utf8')).models?.[m]?.versions ?? {};
     return Object.values(versions).some((v) => v.training?.trainedAt === savedAt);
   };
+  let added = false;
   for (const m of MODELS) {
     if (registered(m)) continue;
-    darklens('models', 'add', '--checkpoint', join(runs, m), '--report', join(reports, m), '--registry', opts.registry, ...(opts.newVersion !== undefined ? ['--new-version', opts.newVersion] : []));
+    darklens('models', 'add', '--checkpoint', join(runs, m), '--report', join(reports, m), '--registry', opts.registry, '--default', ...(opts.newVersion !== undefined ? ['--new-version', opts.newVersion] : []));
+    added = true;
+  }
+  const ensembles = existsSync(regPath) ? (JSON.parse(readFileSync(regPath, 'utf8')).ensembles ?? {}) : {};
+  if (added || ensembles.default === undefined) {
+    darklens('models', 'ensemble', '--registry', opts.registry, '--name', 'default', '--default', ...valSets, ...sets(data, TEST).map((a) => (a.startsWith('--') ? `--test-${a.slice(2)}` : a)));
+    darklens(
+      'models', 'ensemble', '--registry', opts.registry, '--name', 'arc-shape',
+      ...mcSets(join(mc, 'val'), VAL, join(data, 'val')),
+      ...mcSets(mc, TEST, data).map((a) => (a.startsWith('--') ? `--test-${a.slice(2)}` : a)),
+    );
   }
   darklens('models', 'list', '--registry', opts.registry);
 } catch (e) {

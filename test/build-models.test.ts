@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function build(): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'scripts', 'build-models.mjs'), '--train', '40', '--test', '8', '--jobs', '2', '--workdir', dir], { timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'scripts', 'build-models.mjs'), '--train', '40', '--test', '8', '--val', '8', '--epochs', '1', '--jobs', '2', '--workdir', dir], { timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr });
     });
   });
@@ -26,7 +26,8 @@ describe('npm run build-models', () => {
     requireBuiltCli();
     const first = await build();
     expect(first.code, first.out).toBe(0);
-    for (const step of ['splits', 'simulate', 'train', 'calibrate', 'evaluate', 'models add', 'models list']) expect(first.out).toContain(`$ darklens ${step}`);
+    for (const step of ['splits', 'simulate', 'train', 'calibrate', 'evaluate', 'models add', 'models ensemble', 'models list']) expect(first.out).toContain(`$ darklens ${step}`);
+    expect(first.out).toContain('--mass-conserving');
     const reg = parseRegistry(readFileSync(join(dir, 'models', 'registry.json'), 'utf8'));
     expect(Object.keys(reg.models)).toEqual(['dcae', 'vae', 'aae', 'rbm']);
     for (const m of Object.values(reg.models)) {
@@ -35,11 +36,25 @@ describe('npm run build-models', () => {
       expect(typeof m.versions.v1!.metrics.aucPooled).toBe('number');
     }
     expect(existsSync(join(dir, 'reports', 'model-a', 'comparison.md'))).toBe(true);
+    expect(existsSync(join(dir, 'reports', 'model-a-mc', 'comparison.md'))).toBe(true);
+    // Each model's default score is the one that measured best on the validation sets.
+    for (const m of Object.keys(reg.models)) {
+      const val = JSON.parse(readFileSync(join(dir, 'reports', 'model-a', 'validation', m, 'report.json'), 'utf8')) as { metricsByScore: Record<string, { aucPooled: number }> };
+      const cal = JSON.parse(readFileSync(join(dir, 'models', m, 'v1', 'calibration.json'), 'utf8')) as { defaultScore: string };
+      const best = Math.max(...Object.values(val.metricsByScore).map((x) => x.aucPooled));
+      expect(val.metricsByScore[cal.defaultScore]!.aucPooled).toBe(best);
+    }
+    // The default ensemble, chosen on the validation sets, at least as good there as its best member.
+    expect(reg.defaultEnsemble).toBe('default');
+    const v = reg.ensembles!.default!.metrics as { validation: { aucPooled: number }; bestMember: { aucPooled: number }; test: { ensemble: unknown } };
+    expect(v.validation.aucPooled).toBeGreaterThanOrEqual(v.bestMember.aucPooled);
+    expect(v.test.ensemble).toBeDefined();
+    expect(Object.keys(reg.ensembles!)).toEqual(['default', 'arc-shape']);
     const verify = await runCli(['models', 'verify', '--registry', 'models'], dir);
     expect(verify.stdout).toContain('every registered file matches its sha256');
 
     const again = await build();
     expect(again.code, again.out).toBe(0);
-    for (const step of ['splits', 'train', 'calibrate', 'evaluate', 'models add']) expect(again.out).not.toContain(`$ darklens ${step}`);
+    for (const step of ['splits', 'train', 'calibrate', 'evaluate', 'models add', 'models ensemble']) expect(again.out).not.toContain(`$ darklens ${step}`);
   }, 600_000);
 });

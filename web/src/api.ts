@@ -53,8 +53,22 @@ export async function listModels(): Promise<ModelList> {
   return (await (await request('/v1/models')).json()) as ModelList;
 }
 
-export async function modelDetail(name: string): Promise<ModelDetail> {
-  return (await (await request(`/v1/models/${encodeURIComponent(name)}`)).json()) as ModelDetail;
+/** A model with the calibration of `score` (its default score when omitted). */
+export async function modelDetail(name: string, score?: string): Promise<ModelDetail> {
+  const query = score === undefined ? '' : `?score=${encodeURIComponent(score)}`;
+  return (await (await request(`/v1/models/${encodeURIComponent(name)}${query}`)).json()) as ModelDetail;
+}
+
+/**
+ * What the verdict is made of: a named ensemble of the registry (each model shown at its default
+ * score), or every model at one score (equal weights).
+ */
+export type VerdictChoice = { kind: 'ensemble'; name: string } | { kind: 'score'; score: string };
+
+/** The query parameters of a choice. */
+export function choiceParams(choice: VerdictChoice | undefined): Record<string, string> {
+  if (choice === undefined) return {};
+  return choice.kind === 'ensemble' ? { ensemble: choice.name } : { score: choice.score };
 }
 
 export function modelFileUrl(name: string, file: 'card.md' | 'roc.png' | 'scores.png' | 'loss.png'): string {
@@ -71,18 +85,19 @@ function form(files: { name: string; blob: Blob }[]): FormData {
  * One cutout with the model's view of it as float arrays (drawn here with the page's own stretch).
  * The verdicts come back at the server's default thresholds; the page re-derives them at its FPR.
  */
-export async function scoreOne(name: string, blob: Blob, signal?: AbortSignal): Promise<ScoreResult> {
-  const query = new URLSearchParams({ outputs: 'input,reconstruction,residual', encoding: 'array' });
+export async function scoreOne(name: string, blob: Blob, signal?: AbortSignal, choice?: VerdictChoice): Promise<ScoreResult> {
+  const query = new URLSearchParams({ outputs: 'input,reconstruction,residual', encoding: 'array', ...choiceParams(choice) });
   const init: RequestInit = { method: 'POST', body: form([{ name, blob }]) };
   if (signal) init.signal = signal;
   return (await (await request(`/v1/score?${query.toString()}`, init)).json()) as ScoreResult;
 }
 
 /** Many cutouts (files, NPY stacks, tar archives); calls `onLine` for each NDJSON line as it arrives. */
-export async function scoreBatch(files: { name: string; blob: Blob }[], onLine: (line: BatchLine) => void, signal?: AbortSignal): Promise<void> {
+export async function scoreBatch(files: { name: string; blob: Blob }[], onLine: (line: BatchLine) => void, signal?: AbortSignal, choice?: VerdictChoice): Promise<void> {
   const init: RequestInit = { method: 'POST', body: form(files) };
   if (signal) init.signal = signal;
-  const res = await request('/v1/score/batch', init);
+  const query = new URLSearchParams(choiceParams(choice)).toString();
+  const res = await request(`/v1/score/batch${query ? `?${query}` : ''}`, init);
   if (!res.body) throw new ApiError('network', 'the batch answer has no body', res.status);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';

@@ -3,8 +3,8 @@
  * area, then either one cutout, a batch, or the model cards.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { API_BASE, ApiError, scoreBatch, scoreOne, type BatchLine } from './api';
-import { DEFAULT_FPR, FPR_STOPS, formatFpr, loadModels, thresholdsAt, type CalibratedModel } from './calibration';
+import { API_BASE, ApiError, scoreBatch, scoreOne, type BatchLine, type VerdictChoice } from './api';
+import { DEFAULT_FPR, FPR_STOPS, formatFpr, loadModels, thresholdsAt, verdictChoices, type CalibratedModel, type LoadedModels } from './calibration';
 import { BatchView, type BatchState } from './components/batch-view';
 import { ModelsView } from './components/models-view';
 import { SingleView, type SingleState } from './components/single-view';
@@ -28,7 +28,7 @@ function next(req: Flight): { gen: number; signal: AbortSignal } {
 }
 
 const NO_MODELS: CalibratedModel[] = [];
-type Models = { state: 'loading' } | { state: 'ready'; models: CalibratedModel[] } | { state: 'failed'; error: string };
+type Models = { state: 'loading' } | ({ state: 'ready' } & LoadedModels) | { state: 'failed'; error: string };
 
 function asApiError(e: unknown): ApiError {
   return e instanceof ApiError ? e : new ApiError('internal', e instanceof Error ? e.message : String(e), 0);
@@ -44,6 +44,8 @@ export function App() {
   const [stretch, setStretch] = useState<StretchKind>('asinh');
   const [colormap, setColormap] = useState<ColormapName>('magma');
   const [view, setView] = useState<View>('score');
+  // What the verdict is made of; undefined until the registry says (its default ensemble).
+  const [choiceKey, setChoiceKey] = useState<string | undefined>(undefined);
   const [single, setSingle] = useState<SingleState | null>(null);
   const [batch, setBatch] = useState<BatchState | null>(null);
   const [preparing, setPreparing] = useState(false);
@@ -52,11 +54,20 @@ export function App() {
   const singleReq = useRef<Flight>({ gen: 0, abort: null });
   const batchReq = useRef<Flight>({ gen: 0, abort: null });
 
+  const choices = models.state === 'ready' ? verdictChoices(models) : [];
+  const choice: VerdictChoice | undefined = choices.find((c) => c.value === choiceKey)?.choice;
+  const choiceRef = useRef<VerdictChoice | undefined>(undefined);
+  choiceRef.current = choice;
+
   useEffect(() => {
-    loadModels()
-      .then((m) => setModels({ state: 'ready', models: m }))
+    // Each choice has its own calibrations (the slider's thresholds): reload them with it.
+    loadModels(choice)
+      .then((m) => {
+        setModels({ state: 'ready', ...m });
+        if (choiceKey === undefined) setChoiceKey(verdictChoices(m)[0]?.value);
+      })
       .catch((e: unknown) => setModels({ state: 'failed', error: asApiError(e).message }));
-  }, []);
+  }, [choiceKey]);
 
   const list = models.state === 'ready' ? models.models : NO_MODELS;
   const thresholds = useMemo(() => thresholdsAt(list, fpr), [list, fpr]);
@@ -67,7 +78,7 @@ export function App() {
     const { gen, signal } = next(req);
     setView('score');
     setSingle({ local, pending: true });
-    scoreOne(local.name, local.blob, signal)
+    scoreOne(local.name, local.blob, signal, choiceRef.current)
       .then((result) => gen === req.gen && setSingle({ local, pending: false, result }))
       .catch((e: unknown) => !isAbort(e) && gen === req.gen && setSingle({ local, pending: false, error: asApiError(e) }));
   }, []);
@@ -111,6 +122,7 @@ export function App() {
         if (!frame) frame = requestAnimationFrame(flush);
       },
       signal,
+      choiceRef.current,
     )
       .then(() => finish())
       .catch((e: unknown) => finish(isAbort(e) ? undefined : asApiError(e)));
@@ -186,6 +198,28 @@ export function App() {
               </label>
             ))}
           </fieldset>
+          {choices.length > 1 && (
+            <label>
+              <span class="visually-hidden">Verdict</span>
+              <select
+                data-testid="verdict-choice"
+                title="What the verdict combines: a named ensemble of the registry, or every model at one score"
+                value={choiceKey}
+                onChange={(e) => {
+                  setChoiceKey(e.currentTarget.value);
+                  // The cutout on screen is scored again the new way.
+                  const shown = single?.local;
+                  if (shown !== undefined) queueMicrotask(() => openSingle(shown));
+                }}
+              >
+                {choices.map((c) => (
+                  <option key={c.value} value={c.value}>
+                    {c.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <label>
             <span class="visually-hidden">Colour map</span>
             <select value={colormap} onChange={(e) => setColormap(e.currentTarget.value as ColormapName)}>
@@ -248,7 +282,9 @@ export function App() {
             )}
           </>
         )}
-        {view === 'models' && models.state === 'ready' && <ModelsView models={list} thresholds={thresholds} fpr={fpr} />}
+        {view === 'models' && models.state === 'ready' && (
+          <ModelsView models={list} thresholds={thresholds} fpr={fpr} ensembles={models.ensembles} defaultEnsemble={models.defaultEnsemble} />
+        )}
       </main>
       <footer class="foot muted">
         The same scores from scripts: <a href={`${API_BASE}/docs`}>API documentation</a> · <a href={`${API_BASE}/openapi.json`}>OpenAPI</a>

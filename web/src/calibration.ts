@@ -6,7 +6,7 @@
  * the ensemble flags it when its combined p-value <= fpr (alpha = the chosen FPR).
  */
 import { quantileThreshold } from '@darklens/core';
-import { listModels, modelDetail, type ModelDetail, type ScoreResult } from './api';
+import { listModels, modelDetail, type ModelDetail, type ModelList, type ScoreResult, type VerdictChoice } from './api';
 
 export interface CalibratedModel {
   detail: ModelDetail;
@@ -14,10 +14,36 @@ export interface CalibratedModel {
   scores: Float64Array;
 }
 
-export async function loadModels(): Promise<CalibratedModel[]> {
+export interface LoadedModels {
+  models: CalibratedModel[];
+  /** The registry's named ensembles and its default one. */
+  ensembles: ModelList['ensembles'];
+  defaultEnsemble: string | null;
+  /** Every score some model calibrates, in first-seen order. */
+  scores: string[];
+}
+
+/** The served models with the calibration of the choice's score (each model's default for an ensemble). */
+export async function loadModels(choice?: VerdictChoice): Promise<LoadedModels> {
   const list = await listModels();
-  const details = await Promise.all(list.models.map((m) => modelDetail(m.name)));
-  return details.map((detail) => ({ detail, scores: Float64Array.from(detail.scores) }));
+  const score = choice?.kind === 'score' ? choice.score : undefined;
+  const details = await Promise.all(list.models.map((m) => modelDetail(m.name, score !== undefined && m.availableScores.some((a) => a.name === score) ? score : undefined)));
+  return {
+    models: details.map((detail) => ({ detail, scores: Float64Array.from(detail.scores) })),
+    ensembles: list.ensembles,
+    defaultEnsemble: list.defaultEnsemble,
+    scores: [...new Set(list.models.flatMap((m) => m.availableScores.map((a) => a.name)))],
+  };
+}
+
+/** The choices a page offers: the registry's ensembles (the default first), then every score at equal weights. */
+export function verdictChoices(loaded: Pick<LoadedModels, 'ensembles' | 'defaultEnsemble' | 'scores'>): { value: string; label: string; choice: VerdictChoice | undefined }[] {
+  const names = Object.keys(loaded.ensembles).sort((a, b) => (a === loaded.defaultEnsemble ? -1 : b === loaded.defaultEnsemble ? 1 : 0));
+  const out: { value: string; label: string; choice: VerdictChoice | undefined }[] = [];
+  if (names.length === 0) out.push({ value: 'default', label: 'every model, its default score', choice: undefined });
+  for (const n of names) out.push({ value: `ensemble:${n}`, label: `ensemble ${n}${n === loaded.defaultEnsemble ? ' (default)' : ''}`, choice: { kind: 'ensemble', name: n } });
+  for (const s of loaded.scores) out.push({ value: `score:${s}`, label: `every model, score ${s}`, choice: { kind: 'score', score: s } });
+  return out;
 }
 
 export type Thresholds = Map<string, number>;

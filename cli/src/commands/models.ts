@@ -92,14 +92,17 @@ export function modelsCommand(): Command {
     new Command('ensemble')
       .description('choose a named ensemble verdict by measurement: weighted Cauchy combination of the models\' calibrated scores, chosen greedily on labelled VALIDATION sets (not the test sets)')
       .requiredOption('--name <name>', 'name of the ensemble in the registry (ensemble= on the scoring routes)')
-      .requiredOption('--no-sub <path>', 'validation lenses without substructure')
+      .option('--no-sub <path>', 'validation lenses without substructure (required)')
       .option('--spherical <path>', 'validation lenses with spherical subhalos')
       .option('--vortex <path>', 'validation lenses with a vortex')
       .option('--default', 'make it the ensemble requests get when they name no models, score or ensemble')
       .option('--scores <list>', 'candidate scores, comma-separated (default: every calibrated score)')
-      .option('--max-members <n>', 'most (model, score) members', int('max members', 1, 64), 4),
+      .option('--max-members <n>', 'most (model, score) members', int('max members', 1, 64), 4)
+      .option('--test-no-sub <path>', 'test lenses without substructure: report the ensemble and every candidate on them (they choose nothing)')
+      .option('--test-spherical <path>', 'test lenses with spherical subhalos')
+      .option('--test-vortex <path>', 'test lenses with a vortex'),
   );
-  ens.action(async (o: { registry: string; name: string; sub: string | boolean; spherical?: string; vortex?: string; default?: boolean; scores?: string; maxMembers: number }) => {
+  ens.action(async (o: { registry: string; name: string; sub: string | boolean; spherical?: string; vortex?: string; default?: boolean; scores?: string; maxMembers: number; testNoSub?: string; testSpherical?: string; testVortex?: string }) => {
     // --no-sub: commander reads a `--no-` flag as the negation of `--sub`; the path lands in `sub`.
     if (typeof o.sub !== 'string') throw new DarklensError('invalid_argument', '--no-sub <path> is required (validation lenses without substructure)');
     const r = await chooseEnsemble({
@@ -107,11 +110,21 @@ export function modelsCommand(): Command {
       name: o.name,
       sets: { no_sub: o.sub, ...(o.spherical !== undefined ? { spherical: o.spherical } : {}), ...(o.vortex !== undefined ? { vortex: o.vortex } : {}) },
       maxMembers: o.maxMembers,
+      ...(o.testNoSub !== undefined
+        ? { testSets: { no_sub: o.testNoSub, ...(o.testSpherical !== undefined ? { spherical: o.testSpherical } : {}), ...(o.testVortex !== undefined ? { vortex: o.testVortex } : {}) } }
+        : {}),
       ...(o.default === true ? { makeDefault: true } : {}),
       ...(o.scores !== undefined ? { scores: o.scores.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
       onProgress: (stage) => process.stderr.write(`darklens: ${stage}\n`),
     });
     process.stdout.write(`ensemble ${o.name}${o.default === true ? ' (default)' : ''}: ${r.ensemble.members.map((m) => `${m.model}/${m.score} ${m.weight}`).join(', ')}\n${r.ensemble.chosenBy}\n`);
+    const test = r.ensemble.metrics?.test as { ensemble: { aucPooled: number; tprAt1: number }; bestSingle: { model: string; score: string; aucPooled: number; tprAt1: number } } | undefined;
+    if (test !== undefined) {
+      process.stdout.write(
+        `test: ensemble pooled AUC ${test.ensemble.aucPooled.toFixed(4)}, TPR at 1% FPR ${test.ensemble.tprAt1.toFixed(3)}; ` +
+          `best single member on the test sets ${test.bestSingle.model}/${test.bestSingle.score}: ${test.bestSingle.aucPooled.toFixed(4)}, ${test.bestSingle.tprAt1.toFixed(3)}\n`,
+      );
+    }
   });
   cmd.addCommand(ens);
 

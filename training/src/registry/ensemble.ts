@@ -38,8 +38,12 @@ export interface ChooseEnsembleOptions {
   scores?: string[];
   /** Most members (default 4). */
   maxMembers?: number;
+  /** Labelled test sets to report the chosen ensemble and every candidate on (they choose nothing). */
+  testSets?: { no_sub: string; spherical?: string; vortex?: string };
   onProgress?: (stage: string) => void;
 }
+
+type Sets = ChooseEnsembleOptions['sets'];
 
 export interface EnsembleFigures {
   aucPooled: number;
@@ -68,13 +72,11 @@ function combined(members: { c: Candidate; weight: number }[], n: number): Float
 
 const better = (a: EnsembleFigures, b: EnsembleFigures): boolean => a.aucPooled > b.aucPooled || (a.aucPooled === b.aucPooled && a.tprAt1 > b.tprAt1);
 
-export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemble: RegistryEnsemble; best: { model: string; score: string } & EnsembleFigures }> {
+/** Every (model, score) pair's p-values on labelled sets (no_sub first), scored as the service scores. */
+async function candidatesOn(o: ChooseEnsembleOptions, models: string[], sets: Sets, label: string): Promise<{ candidates: Candidate[]; labels: Uint8Array }> {
   const reg = await readRegistry(o.root);
-  const models = o.models ?? Object.keys(reg.models);
-  if (models.length === 0) throw new DarklensError('not_found', `${o.root}: no models registered`);
-  const sets = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => o.sets[k] !== undefined);
-  if (o.sets.no_sub === undefined || sets.length < 2) throw new DarklensError('invalid_argument', 'choosing an ensemble needs labelled validation sets: no_sub and spherical and/or vortex');
-
+  const kinds = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => sets[k] !== undefined);
+  if (sets.no_sub === undefined || kinds.length < 2) throw new DarklensError('invalid_argument', `${label}: labelled sets needed: no_sub and spherical and/or vortex`);
   const candidates: Candidate[] = [];
   let labels: Uint8Array | undefined;
   for (const name of models) {
@@ -86,9 +88,9 @@ export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemb
     try {
       const parts: Record<string, number[]> = Object.fromEntries(scores.map((s) => [s, []]));
       const l: number[] = [];
-      for (const k of sets) {
-        o.onProgress?.(`score ${k} with ${name} ${version}`);
-        const r = await scoreData(onnx, { dataPath: o.sets[k]!, grid: entry.input, scores });
+      for (const k of kinds) {
+        o.onProgress?.(`${label}: score ${k} with ${name} ${version}`);
+        const r = await scoreData(onnx, { dataPath: sets[k]!, grid: entry.input, scores });
         for (const s of scores) {
           const c = calibration.score(s);
           for (const v of r.scores[s]!) parts[s]!.push(c.pValue(v));
@@ -96,17 +98,26 @@ export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemb
         for (let i = 0; i < r.count; i++) l.push(k === 'no_sub' ? 0 : 1);
       }
       labels ??= Uint8Array.from(l);
-      if (labels.length !== l.length) throw new DarklensError('internal', 'validation sets scored to different sizes');
+      if (labels.length !== l.length) throw new DarklensError('internal', `${label}: sets scored to different sizes`);
       for (const s of scores) candidates.push({ model: name, score: s, p: Float64Array.from(parts[s]!) });
     } finally {
       await onnx.close();
     }
   }
+  return { candidates, labels: labels ?? new Uint8Array(0) };
+}
+
+export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemble: RegistryEnsemble; best: { model: string; score: string } & EnsembleFigures }> {
+  const reg = await readRegistry(o.root);
+  const models = o.models ?? Object.keys(reg.models);
+  if (models.length === 0) throw new DarklensError('not_found', `${o.root}: no models registered`);
+  const sets = (['no_sub', 'spherical', 'vortex'] as const).filter((k) => o.sets[k] !== undefined);
+  const { candidates, labels } = await candidatesOn(o, models, o.sets, 'validation');
   if (candidates.length === 0) throw new DarklensError('not_found', `no calibrated score among ${o.scores?.join(', ') ?? 'any'}`);
-  const n = labels!.length;
+  const n = labels.length;
 
   o.onProgress?.('choose members and weights');
-  const singles = candidates.map((c) => ({ c, f: figures(c.p, labels!) }));
+  const singles = candidates.map((c) => ({ c, f: figures(c.p, labels) }));
   const first = singles.reduce((a, b) => (better(b.f, a.f) ? b : a));
   let members = [{ c: first.c, weight: 1 }];
   let current = first.f;
@@ -117,7 +128,7 @@ export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemb
       if (members.some((m) => m.c === c)) continue;
       for (const fraction of FRACTIONS) {
         const next = [...members.map((m) => ({ c: m.c, weight: m.weight * (1 - fraction) })), { c, weight: fraction }];
-        const f = figures(combined(next, n), labels!);
+        const f = figures(combined(next, n), labels);
         if (step === undefined || better(f, step.f)) step = { members: next, f };
       }
     }
@@ -127,6 +138,19 @@ export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemb
   }
 
   const total = members.reduce((s, m) => s + m.weight, 0);
+  let test: Record<string, unknown> | undefined;
+  if (o.testSets !== undefined) {
+    const t = await candidatesOn(o, models, o.testSets, 'test');
+    const find = (c: Candidate): Candidate => t.candidates.find((x) => x.model === c.model && x.score === c.score)!;
+    const singles = t.candidates.map((c) => ({ model: c.model, score: c.score, ...figures(c.p, t.labels) }));
+    test = {
+      sets: o.testSets,
+      images: t.labels.length,
+      ensemble: figures(combined(members.map((m) => ({ c: find(m.c), weight: m.weight })), t.labels.length), t.labels),
+      bestSingle: singles.reduce((a, b) => (better(b, a) ? b : a)),
+      candidates: singles,
+    };
+  }
   const chosen: EnsembleMember[] = members.map((m) => ({ model: m.c.model, score: m.c.score, weight: Number((m.weight / total).toFixed(4)) }));
   const ensemble: RegistryEnsemble = {
     members: chosen,
@@ -134,7 +158,7 @@ export async function chooseEnsemble(o: ChooseEnsembleOptions): Promise<{ ensemb
       `greedy weighted-Cauchy selection over ${candidates.length} (model, score) pairs on ${sets.map((k) => o.sets[k]).join(', ')}: ` +
       `pooled ROC AUC ${current.aucPooled.toFixed(4)}, TPR at 1% FPR ${current.tprAt1.toFixed(3)}; ` +
       `best single member ${first.c.model}/${first.c.score}: ${first.f.aucPooled.toFixed(4)}, ${first.f.tprAt1.toFixed(3)}`,
-    metrics: { validation: { ...current, images: n }, bestMember: { model: first.c.model, score: first.c.score, ...first.f } },
+    metrics: { validation: { ...current, images: n }, bestMember: { model: first.c.model, score: first.c.score, ...first.f }, ...(test !== undefined ? { test } : {}) },
     createdAt: new Date().toISOString(),
   };
   const now = await readRegistry(o.root);

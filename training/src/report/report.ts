@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError, MSE_SCORE, parseModelCalibration, SCORES } from '@darklens/core';
+import { DarklensError, MSE_SCORE, parseModelCalibration, scoreFile, SCORES, type ModelCalibrationFile } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { averagePrecision, evaluateScores } from '../metrics/pr.js';
 import { rocAuc, rocCurve, tprAtFpr, type OperatingPoint } from '../metrics/roc.js';
@@ -118,6 +118,12 @@ export interface EvaluationReport {
   scores: Partial<Record<LensClass, number[]>>;
   /** Per-image values of every score, by score name, then class. */
   scoresByName: Record<string, Partial<Record<LensClass, number[]>>>;
+  /**
+   * With the checkpoint's calibration.json: per score, the fraction of the no_sub test images flagged
+   * at each calibrated FPR threshold (fpr-0.01, fpr-0.05...): the false-positive rate on fresh smooth
+   * lenses against its nominal value. Null without a calibration.
+   */
+  calibratedFpr: Record<string, { nominal: number; observed: number }[]> | null;
   /** Preset of the test sets (from the simulator's manifest beside the no_sub set), null when unknown. */
   preset: string | null;
   reference: typeof REFERENCE_RESULTS;
@@ -259,6 +265,11 @@ export function reportMarkdown(r: EvaluationReport): string {
   lines.push(`| W1, no_sub (reference: 150-pixel columns) | ${fmt(r.classes.no_sub?.w1)} | ${isB ? '- | - | - | -' : `${r3(w.AAE)} | ${r3(w.VAE)} | ${r3(w.DCAE)} | ${r3(w.RBM)}`} |`);
   lines.push('');
   if (m === null) lines.push('Only no_sub images were given: no AUCs (pass spherical and/or vortex sets).', '');
+  if (r.calibratedFpr !== null && Object.keys(r.calibratedFpr).length > 0) {
+    lines.push('## Calibrated false-positive rate on the no_sub test images', '', '| score | nominal FPR -> observed |', '|---|---|');
+    for (const [name, rows] of Object.entries(r.calibratedFpr)) lines.push(`| ${name} | ${rows.map((x) => `${x.nominal} -> ${x.observed.toFixed(4)}`).join(', ')} |`);
+    lines.push('');
+  }
   const byScore = Object.entries(r.metricsByScore);
   if (byScore.length > 1 && m !== null) {
     lines.push('## Every score', '', '| score | ROC AUC pooled | spherical | vortex | AUPR | TPR @ 1% FPR | TPR @ 5% FPR |', '|---|---|---|---|---|---|---|');
@@ -350,6 +361,7 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
     histograms,
     scores: perClass(main),
     scoresByName: Object.fromEntries(Object.entries(byName).map(([name, v]) => [name, perClass(v)])),
+    calibratedFpr: observedFpr(opts.checkpointDir, byName),
     preset: readSimulationManifest(opts.sets.no_sub)?.preset ?? null,
     reference: REFERENCE_RESULTS,
     files,
@@ -367,13 +379,32 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
   return report;
 }
 
-/** The default score of a checkpoint's calibration.json, when it has one. */
-function calibratedDefault(checkpointDir: string): string | undefined {
+/** A checkpoint's calibration.json, when it has a valid one. */
+function checkpointCalibration(checkpointDir: string): ModelCalibrationFile | undefined {
   const path = join(checkpointDir, 'calibration.json');
   if (checkpointDir.toLowerCase().endsWith('.onnx') || !existsSync(path)) return undefined;
   try {
-    return parseModelCalibration(JSON.parse(readFileSync(path, 'utf8'))).defaultScore;
+    return parseModelCalibration(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     return undefined;
   }
+}
+
+function calibratedDefault(checkpointDir: string): string | undefined {
+  return checkpointCalibration(checkpointDir)?.defaultScore;
+}
+
+/** Per calibrated score, the fraction of no_sub images above each FPR threshold (see calibratedFpr). */
+function observedFpr(checkpointDir: string, byName: Record<string, Partial<Record<LensClass, Float32Array>>>): EvaluationReport['calibratedFpr'] {
+  const cal = checkpointCalibration(checkpointDir);
+  if (cal === undefined) return null;
+  const out: NonNullable<EvaluationReport['calibratedFpr']> = {};
+  for (const name of Object.keys(cal.scores)) {
+    const noSub = byName[name]?.no_sub;
+    if (noSub === undefined) continue;
+    out[name] = scoreFile(cal, name)
+      .thresholds.items.filter((t) => t.method === 'quantile' && t.fpr !== undefined)
+      .map((t) => ({ nominal: t.fpr!, observed: noSub.filter((v) => v > t.value).length / noSub.length }));
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
  * ROC curves and score histograms (the pictures the evaluation made), its calibration histogram with
  * the threshold at the page's FPR, and where it came from.
  */
-import { modelFileUrl } from '../api';
+import { modelFileUrl, type ModelList } from '../api';
 import { formatFpr, type CalibratedModel, type Thresholds } from '../calibration';
 import { fmtLoss } from '../format';
 import { Histogram } from './histogram';
@@ -12,6 +12,8 @@ interface Props {
   models: CalibratedModel[];
   thresholds: Thresholds;
   fpr: number;
+  ensembles: ModelList['ensembles'];
+  defaultEnsemble: string | null;
 }
 
 const METRICS: [key: string, label: string][] = [
@@ -47,7 +49,7 @@ function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function ModelsView({ models, thresholds, fpr }: Props) {
+export function ModelsView({ models, thresholds, fpr, ensembles, defaultEnsemble }: Props) {
   return (
     <section class="models" aria-labelledby="models-title">
       <h2 id="models-title">Models</h2>
@@ -55,6 +57,20 @@ export function ModelsView({ models, thresholds, fpr }: Props) {
         Four unsupervised models trained only on smooth simulated lenses; a cutout they reconstruct badly scores high. Metrics are on held-out simulated test sets of 2,500
         lenses per class.
       </p>
+      {Object.keys(ensembles).length > 0 && (
+        <div class="ensembles" data-testid="ensembles">
+          <h3>Ensembles</h3>
+          <ul>
+            {Object.entries(ensembles).map(([name, e]) => (
+              <li key={name}>
+                <strong>{name}</strong>
+                {name === defaultEnsemble ? ' (default)' : ''}: {e.members.map((x) => `${x.model} ${x.score} ×${x.weight}`).join(', ')}
+                {e.chosenBy !== undefined && <p class="muted">{e.chosenBy}</p>}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div class="cards">
         {models.map(({ detail: m }) => (
           <article class="card" key={m.name} data-model={m.name}>
@@ -74,7 +90,10 @@ export function ModelsView({ models, thresholds, fpr }: Props) {
                 ))}
               </tbody>
             </table>
-            <h4>Calibration: {m.calibration.count} smooth lenses</h4>
+            <p class="muted" data-testid="model-scores">
+              score shown: <strong>{m.score}</strong> (default {m.defaultScore}); calibrated: {m.availableScores.map((a) => a.name).join(', ')}
+            </p>
+            <h4>Calibration of {m.score}: {m.calibration.count} smooth lenses</h4>
             <Histogram
               edges={m.histogram.edges}
               counts={m.histogram.counts}

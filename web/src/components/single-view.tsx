@@ -102,7 +102,8 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
             <span class="ensemble-label">Ensemble</span> <Verdict flagged={ensembleFlagged(result, fpr)} />
           </div>
           <p>
-            p = <strong data-testid="ensemble-p">{fmtP(result.ensemble.pValue)}</strong> ({result.ensemble.method} combination of {result.ensemble.models.length} models),{' '}
+            p = <strong data-testid="ensemble-p">{fmtP(result.ensemble.pValue)}</strong> ({result.ensemble.name !== null ? `ensemble ${result.ensemble.name}: ` : ''}
+            {result.ensemble.method} combination of {result.ensemble.members.map((m) => `${m.model} ${m.score}${result.ensemble.name !== null ? ` ×${m.weight}` : ''}`).join(', ')}),{' '}
             {ensembleFlagged(result, fpr) ? '≤' : '>'} α = FPR {formatFpr(fpr)}. {flaggedCount} of {names.length} models flag it.
           </p>
           {info && (
@@ -171,7 +172,7 @@ function ModelRow({ name, score, model, threshold, fpr }: { name: string; score:
     <li class={`model-score ${flagged ? 'flagged' : 'smooth'}`} data-model={name}>
       <div class="model-score-head">
         <h3>
-          {name} <span class="muted">{score.version}</span>
+          {name} <span class="muted">{score.version} · score {score.score}</span>
         </h3>
         <Verdict flagged={flagged} small />
       </div>

@@ -1,0 +1,82 @@
+/**
+ * Named ensembles of the registry on the scoring routes: the default ensemble when a request names
+ * no models, score or ensemble; ensemble= by name; the chosen models at equal weights otherwise; a
+ * weighted Cauchy combination of the members' p-values; refusals naming what exists.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { combinePValues } from '@darklens/core';
+import type { ScoreResult } from '@darklens/functions';
+import { fitsOf, json, post, SHIPPED_MODELS, shippedService, simulatedLenses, type TestService } from '../helpers/service.js';
+
+let dir: string;
+let svc: TestService;
+const lens = simulatedLenses('vortex', 1, 21)[0]!;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'darklens-ensemble-'));
+  await cp(SHIPPED_MODELS, dir, { recursive: true });
+  const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as Record<string, unknown>;
+  reg.ensembles = {
+    pair: { members: [{ model: 'rbm', score: 'mse', weight: 0.75 }, { model: 'vae', score: 'mse', weight: 0.25 }], chosenBy: 'by hand, for the test' },
+    ghost: { members: [{ model: 'rbm', score: 'sharp', weight: 1 }] },
+  };
+  reg.defaultEnsemble = 'pair';
+  await writeFile(join(dir, 'registry.json'), JSON.stringify(reg));
+  svc = await shippedService({}, dir);
+});
+afterAll(async () => {
+  svc.store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ensembles', () => {
+  it('gives the default ensemble to a request that names nothing: its members, weights and weighted combination', async () => {
+    const r = await json<ScoreResult>(await post(svc.app, '/v1/score', fitsOf(lens)));
+    expect(r.ensemble.name).toBe('pair');
+    expect(r.ensemble.members.map((m) => [m.model, m.score, m.weight])).toEqual([['rbm', 'mse', 0.75], ['vae', 'mse', 0.25]]);
+    // Every served model is still shown; the members' p-values are theirs.
+    expect(Object.keys(r.models)).toEqual(['dcae', 'vae', 'aae', 'rbm']);
+    expect(r.ensemble.members[0]!.pValue).toBe(r.models.rbm!.pValue);
+    expect(r.ensemble.pValue).toBe(combinePValues([r.models.rbm!.pValue, r.models.vae!.pValue], 'cauchy', [0.75, 0.25]));
+  });
+
+  it('uses the chosen models at equal weights when a request names models, and a named ensemble on request', async () => {
+    const some = await json<ScoreResult>(await post(svc.app, '/v1/score?models=dcae,aae', fitsOf(lens)));
+    expect(some.ensemble.name).toBeNull();
+    expect(some.ensemble.members.map((m) => [m.model, m.weight])).toEqual([['dcae', 1], ['aae', 1]]);
+    const named = await json<ScoreResult>(await post(svc.app, '/v1/score?models=dcae&ensemble=pair', fitsOf(lens)));
+    expect(named.ensemble.name).toBe('pair');
+    expect(Object.keys(named.models)).toEqual(['dcae']);
+    expect(named.ensemble.members.map((m) => m.model)).toEqual(['rbm', 'vae']);
+  });
+
+  it('refuses an unknown ensemble or one whose member score is not served, naming what exists', async () => {
+    const unknown = await json<{ error: { code: string; message: string } }>(await post(svc.app, '/v1/score?ensemble=nope', fitsOf(lens)), 404);
+    expect(unknown.error.message).toMatch(/ensemble "nope" is not in the registry; registered: pair, ghost/);
+    const ghost = await json<{ error: { code: string; message: string } }>(await post(svc.app, '/v1/score?ensemble=ghost', fitsOf(lens)), 404);
+    expect(ghost.error.message).toMatch(/score "sharp" is not calibrated for model rbm; calibrated: mse/);
+  });
+
+  it('falls back to equal weights when the default ensemble cannot be served (a rollback left a member without its score)', async () => {
+    const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as Record<string, unknown>;
+    const other = await mkdtemp(join(tmpdir(), 'darklens-ensemble-ghost-'));
+    await cp(dir, other, { recursive: true });
+    await writeFile(join(other, 'registry.json'), JSON.stringify({ ...reg, defaultEnsemble: 'ghost' }));
+    const ghostly = await shippedService({}, other);
+    const r = await json<ScoreResult>(await post(ghostly.app, '/v1/score', fitsOf(lens)));
+    expect(r.ensemble.name).toBeNull();
+    expect(r.ensemble.members).toHaveLength(4);
+    ghostly.store.close();
+    await rm(other, { recursive: true, force: true });
+  });
+
+  it('lists the ensembles with the models', async () => {
+    const list = await json<{ ensembles: Record<string, { members: unknown[]; chosenBy?: string }>; defaultEnsemble: string | null }>(await svc.app.request('/v1/models'));
+    expect(list.defaultEnsemble).toBe('pair');
+    expect(Object.keys(list.ensembles)).toEqual(['pair', 'ghost']);
+    expect(list.ensembles.pair!.chosenBy).toBe('by hand, for the test');
+  });
+});
