@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function build(): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'scripts', 'build-models.mjs'), '--train', '40', '--test', '8', '--val', '8', '--epochs', '1', '--jobs', '2', '--workdir', dir], { timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'scripts', 'build-models.mjs'), '--train', '40', '--test', '8', '--val', '8', '--calib', '8', '--epochs', '1', '--jobs', '2', '--workdir', dir], { timeout: 300_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr });
     });
   });

@@ -152,5 +152,9 @@ export function evaluateCommand(): Command {
     }
     process.stdout.write(`${r.count} images, mean ${r.scoreNames.map((s) => `${s} ${r.means[s]!.toPrecision(6)}`).join(', ')} (${r.backend}, ${r.onnx.path})` +
       (o.out !== undefined ? `; reconstructions ${o.out}` : '') + (scoresPath !== undefined ? `; scores ${scoresPath}` : '') + '\n');
+    if (r.flagged !== undefined) {
+      process.stdout.write('flagged by the calibrated thresholds (on smooth lenses: the false-positive rate):\n');
+      for (const [name, rates] of Object.entries(r.flagged)) process.stdout.write(`  ${name.padEnd(6)} ${rates.map((x) => `${x.name} ${x.observed.toFixed(4)}`).join(', ')}\n`);
+    }
   });
 }

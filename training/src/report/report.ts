@@ -5,10 +5,11 @@
  * thresholds) and W1 between column sums of inputs and reconstructions, and writes report.json,
  * report.md, roc.png and scores.png (of the report's main score) to a folder.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError, MSE_SCORE, parseModelCalibration, scoreFile, SCORES, type ModelCalibrationFile } from '@darklens/core';
+import { DarklensError, MSE_SCORE, SCORES } from '@darklens/core';
+import { calibrationBeside, flagRates, type FlagRate } from '../scoring/flag-rates.js';
 import type { BackendName } from '../backend/select.js';
 import { averagePrecision, evaluateScores } from '../metrics/pr.js';
 import { rocAuc, rocCurve, tprAtFpr, type OperatingPoint } from '../metrics/roc.js';
@@ -123,7 +124,7 @@ export interface EvaluationReport {
    * at each calibrated FPR threshold (fpr-0.01, fpr-0.05...): the false-positive rate on fresh smooth
    * lenses against its nominal value. Null without a calibration.
    */
-  calibratedFpr: Record<string, { nominal: number; observed: number }[]> | null;
+  calibratedFpr: Record<string, FlagRate[]> | null;
   /** Preset of the test sets (from the simulator's manifest beside the no_sub set), null when unknown. */
   preset: string | null;
   reference: typeof REFERENCE_RESULTS;
@@ -379,32 +380,14 @@ export async function evaluateReport(opts: EvaluateReportOptions): Promise<Evalu
   return report;
 }
 
-/** A checkpoint's calibration.json, when it has a valid one. */
-function checkpointCalibration(checkpointDir: string): ModelCalibrationFile | undefined {
-  const path = join(checkpointDir, 'calibration.json');
-  if (checkpointDir.toLowerCase().endsWith('.onnx') || !existsSync(path)) return undefined;
-  try {
-    return parseModelCalibration(JSON.parse(readFileSync(path, 'utf8')));
-  } catch {
-    return undefined;
-  }
-}
-
 function calibratedDefault(checkpointDir: string): string | undefined {
-  return checkpointCalibration(checkpointDir)?.defaultScore;
+  return calibrationBeside(checkpointDir)?.defaultScore;
 }
 
 /** Per calibrated score, the fraction of no_sub images above each FPR threshold (see calibratedFpr). */
 function observedFpr(checkpointDir: string, byName: Record<string, Partial<Record<LensClass, Float32Array>>>): EvaluationReport['calibratedFpr'] {
-  const cal = checkpointCalibration(checkpointDir);
+  const cal = calibrationBeside(checkpointDir);
   if (cal === undefined) return null;
-  const out: NonNullable<EvaluationReport['calibratedFpr']> = {};
-  for (const name of Object.keys(cal.scores)) {
-    const noSub = byName[name]?.no_sub;
-    if (noSub === undefined) continue;
-    out[name] = scoreFile(cal, name)
-      .thresholds.items.filter((t) => t.method === 'quantile' && t.fpr !== undefined)
-      .map((t) => ({ nominal: t.fpr!, observed: noSub.filter((v) => v > t.value).length / noSub.length }));
-  }
-  return out;
+  const noSub = Object.fromEntries(Object.entries(byName).flatMap(([name, v]) => (v.no_sub === undefined ? [] : [[name, v.no_sub]])));
+  return flagRates(cal, noSub);
 }

@@ -12,6 +12,7 @@ import type * as TfNamespace from '@tensorflow/tfjs';
 import type { BackendName } from '../backend/select.js';
 import { checkpointOnnx, exportCheckpoint } from '../export/export-checkpoint.js';
 import { checkpointInput, gridOf } from '../scoring/model-input.js';
+import { calibrationBeside, flagRates, type FlagRate } from '../scoring/flag-rates.js';
 import { openOnnx } from '../scoring/onnx-file.js';
 import { scoreData } from '../scoring/score-data.js';
 import { MODEL_FILE, TRAINING_FILE, WEIGHTS_FILE } from './checkpoint.js';
@@ -74,6 +75,11 @@ export interface EvaluateResult {
   /** The inputs as the model saw them and the reconstructions, when outPath was given. */
   inputs?: Float32Array;
   reconstructions?: Float32Array;
+  /**
+   * With a calibration.json beside the model computed with this ONNX file: per score, how many of the
+   * images its FPR thresholds flag (on smooth lenses, the observed false-positive rate).
+   */
+  flagged?: Record<string, FlagRate[]>;
 }
 
 function mtime(path: string): number {
@@ -137,7 +143,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       for (const v of values) sum += v;
       means[name] = sum / r.count;
     }
+    const cal = calibrationBeside(opts.checkpointDir.toLowerCase().endsWith('.onnx') ? onnxPath : opts.checkpointDir);
+    const matching = cal !== undefined && (cal.model.onnxSha256 === undefined || cal.model.onnxSha256 === model.sha256);
     return {
+      ...(matching ? { flagged: flagRates(cal, r.scores) } : {}),
       scores: r.scores,
       scoreNames: Object.keys(r.scores),
       count: r.count,
