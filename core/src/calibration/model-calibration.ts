@@ -18,7 +18,7 @@ import {
   type CalibrationInput,
   type CalibrationModel,
 } from './calibration-file.js';
-import { Calibrator } from './scoring.js';
+import { Calibrator, parseCalibrationText } from './scoring.js';
 
 export const MODEL_CALIBRATION_VERSION = 2;
 
@@ -148,13 +148,7 @@ export class ModelCalibration {
 
   /** Parses a calibration.json text. */
   static fromJSON(text: string): ModelCalibration {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new DarklensError('invalid_argument', `calibration is not valid JSON: ${(e as Error).message}`, { cause: e });
-    }
-    return new ModelCalibration(json);
+    return new ModelCalibration(parseCalibrationText(text));
   }
 
   get input(): CalibrationInput {

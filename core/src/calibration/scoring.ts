@@ -133,6 +133,15 @@ export interface Assessment {
   flagged: boolean;
 }
 
+/** JSON.parse of a calibration.json text, invalid_argument when it is not JSON. */
+export function parseCalibrationText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DarklensError('invalid_argument', `calibration is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** Applies a model's `calibration.json` to its scores. */
 export class Calibrator {
   readonly file: CalibrationFile;
@@ -148,13 +157,7 @@ export class Calibrator {
 
   /** Parses a `calibration.json` text. */
   static fromJSON(text: string): Calibrator {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new DarklensError('invalid_argument', `calibration is not valid JSON: ${(e as Error).message}`, { cause: e });
-    }
-    return new Calibrator(json);
+    return new Calibrator(parseCalibrationText(text));
   }
 
   get count(): number {

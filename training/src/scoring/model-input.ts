@@ -35,7 +35,7 @@ export function simulationInput(dataPath: string): { pixelScale?: number; psfFwh
 export function checkpointInput(dir: string): ModelInput {
   const path = join(dir, TRAINING_FILE);
   if (!existsSync(path)) throw new DarklensError('not_found', `${dir} is not a darklens checkpoint (no ${TRAINING_FILE})`);
-  let t: { inputSize?: unknown; data?: { path?: unknown } };
+  let t: { inputSize?: unknown; data?: { path?: unknown; input?: { pixelScale?: unknown; psfFwhm?: unknown } } };
   try {
     t = JSON.parse(readFileSync(path, 'utf8')) as typeof t;
   } catch (e) {
@@ -43,13 +43,21 @@ export function checkpointInput(dir: string): ModelInput {
   }
   const size = t.inputSize;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) throw new DarklensError('bad_header', `${path} has no valid inputSize`);
-  const data = typeof t.data?.path === 'string' ? simulationInput(t.data.path) : {};
-  return { width: size, height: size, ...data };
+  // What training recorded of its data, else the data's manifest (checkpoints of older versions).
+  const recorded = t.data?.input;
+  const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  const data = recorded !== undefined && positive(recorded.pixelScale) ? recorded : typeof t.data?.path === 'string' ? simulationInput(t.data.path) : {};
+  return {
+    width: size,
+    height: size,
+    ...(positive(data.pixelScale) ? { pixelScale: data.pixelScale } : {}),
+    ...(positive(data.psfFwhm) ? { psfFwhm: data.psfFwhm } : {}),
+  };
 }
 
-/** The model's grid for preprocessing; images without a pixel scale are then assumed to be on it. */
-export function gridOf(input: ModelInput): ModelGrid {
-  return { width: input.width, height: input.height, pixelScale: input.pixelScale ?? 1 };
+/** The model's grid for preprocessing, when its pixel scale is known (images without one are assumed on it). */
+export function gridOf(input: ModelInput): ModelGrid | undefined {
+  return input.pixelScale === undefined ? undefined : { width: input.width, height: input.height, pixelScale: input.pixelScale };
 }
 
 /** PSF sigma in pixels of the model's grid; `fallback` (pixels) when the PSF or pixel scale is unknown. */

@@ -13,8 +13,8 @@ const CHUNK = 256;
 
 export interface ScoreDataOptions {
   dataPath: string;
-  /** The model's input grid (default: the images' own size, at `pixelScale`). */
-  grid?: ModelGrid;
+  /** The model's input grid; a missing size is the images', a missing pixel scale `pixelScale`'s. */
+  grid?: Partial<ModelGrid>;
   /** Without a grid: the pixel scale of the images' grid (default: theirs, else 1). */
   pixelScale?: number;
   /** Scores to compute (default: every score of the graph). */
@@ -41,7 +41,11 @@ export interface ScoredData {
 export async function scoreData(model: OnnxFile, o: ScoreDataOptions): Promise<ScoredData> {
   const cutouts = await readCutouts(o.dataPath, o.maxImages !== undefined ? { maxImages: o.maxImages } : {});
   const first = cutouts[0]!;
-  const grid: ModelGrid = o.grid ?? { width: first.width, height: first.height, pixelScale: o.pixelScale ?? first.pixelScale ?? 1 };
+  const grid: ModelGrid = {
+    width: o.grid?.width ?? first.width,
+    height: o.grid?.height ?? first.height,
+    pixelScale: o.grid?.pixelScale ?? o.pixelScale ?? first.pixelScale ?? 1,
+  };
   const names = o.scores ?? model.contract.scores;
   const n = cutouts.length;
   const px = grid.width * grid.height;

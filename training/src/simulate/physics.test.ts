@@ -45,6 +45,18 @@ function moments(img: Float64Array, side: number, scale: number, select: (x: num
   return { flux: f, x: mx, y: my, xx: xx / f, yy: yy / f, xy: xy / f };
 }
 
+/** Flux-weighted mean radius of a lens's image of a small centred source (its Einstein ring). */
+function ringRadius(p: LensParams): number {
+  const { image } = renderLens(p, plain);
+  let f = 0, fr = 0;
+  for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
+    const v = image[j * 64 + i]!;
+    f += v;
+    fr += v * Math.hypot(coord(i, 64, 0.1), coord(j, 64, 0.1));
+  }
+  return fr / f;
+}
+
 describe('lensing by a singular isothermal sphere', () => {
   it('images a point source at beta + thetaE and beta - thetaE', () => {
     const beta = 0.3;
@@ -80,13 +92,7 @@ describe('lensing by a singular isothermal sphere', () => {
   it('turns a centred circular source into an Einstein ring of radius thetaE (within half a pixel)', () => {
     const p = lens({ srcRe: 0.05 });
     const { image } = renderLens(p, plain);
-    let f = 0, fr = 0;
-    for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
-      const v = image[j * 64 + i]!;
-      f += v;
-      fr += v * Math.hypot(coord(i, 64, 0.1), coord(j, 64, 0.1));
-    }
-    expect(Math.abs(fr / f - p.thetaE)).toBeLessThan(0.05);
+    expect(Math.abs(ringRadius(p) - p.thetaE)).toBeLessThan(0.05);
     // And it is a ring: as bright along x as along y.
     const ringAt = (x: number, y: number) => image[Math.floor(y / 0.1 + 32) * 64 + Math.floor(x / 0.1 + 32)]!;
     expect(ringAt(1.2, 0) / ringAt(0, 1.2)).toBeCloseTo(1, 1);
@@ -174,18 +180,6 @@ describe('substructure', () => {
       if (klass === 'spherical') for (const h of p.subhalos) expect(Math.hypot(h.x, h.y)).toBeLessThan(1);
     }
   });
-
-  /** Flux-weighted mean radius of a lens's image of a small centred source (its Einstein ring). */
-  function ringRadius(p: LensParams): number {
-    const { image } = renderLens(p, plain);
-    let f = 0, fr = 0;
-    for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
-      const v = image[j * 64 + i]!;
-      f += v;
-      fr += v * Math.hypot(coord(i, 64, 0.1), coord(j, 64, 0.1));
-    }
-    return fr / f;
-  }
 
   it('keeps the Einstein radius in a mass-conserving lens and grows it when the mass is added', () => {
     // 25 subhalos of f_sub = 0.25 evenly on a circle of 0.5" (inside the ring): outside it they act as

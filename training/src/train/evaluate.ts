@@ -107,10 +107,11 @@ export async function checkpointModel(path: string, o: { backend?: BackendName; 
  * The grid a model's inputs are prepared on: its checkpoint's (the folder, or the one holding the
  * .onnx), with `pixelScale` over it; undefined for a bare .onnx file (the images' own grid is used).
  */
-function modelGrid(checkpointDir: string, onnxPath: string, pixelScale: number | undefined): ModelGrid | undefined {
+function modelGrid(checkpointDir: string, onnxPath: string, pixelScale: number | undefined): Partial<ModelGrid> | undefined {
   const dir = checkpointDir.toLowerCase().endsWith('.onnx') ? dirname(onnxPath) : checkpointDir;
   if (!existsSync(join(dir, TRAINING_FILE))) return undefined;
-  return gridOf({ ...checkpointInput(dir), ...(pixelScale !== undefined ? { pixelScale } : {}) });
+  const input = { ...checkpointInput(dir), ...(pixelScale !== undefined ? { pixelScale } : {}) };
+  return gridOf(input) ?? { width: input.width, height: input.height };
 }
 
 /** Scores of `dataPath` with a checkpoint folder (its exported model) or an exported `.onnx` file. */
@@ -127,7 +128,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       dataPath: opts.dataPath,
       batch,
       ...(grid !== undefined ? { grid } : {}),
-      ...(grid === undefined && opts.pixelScale !== undefined ? { pixelScale: opts.pixelScale } : {}),
+      ...(opts.pixelScale !== undefined ? { pixelScale: opts.pixelScale } : {}),
       ...(opts.scores !== undefined ? { scores: opts.scores } : {}),
       ...(opts.outPath !== undefined ? { images: true } : {}),
       ...(opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {}),

@@ -19,6 +19,8 @@
  * checkpoint.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { simulationInput } from '../scoring/model-input.js';
 import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../backend/select.js';
@@ -261,7 +263,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       options: { batchSize, learningRate: lr, optimizer: optimizerName, schedule, weightDecay, ...(modelName === 'aae' ? { adversarialWeight: opts.adversarialWeight ?? AAE_LAMBDA } : {}), patience: patience ?? null, validationFraction, maxImages: opts.maxImages ?? null },
       pretrain: opts.pretrain ?? null,
       darklensVersion: darklensVersion(),
-      data: { path: opts.dataPath, count: images.count, train: split.train.count, validation: split.validation.count, fingerprint },
+      // The data's pixel scale and PSF travel with the checkpoint: export sizes the filtered scores by them.
+      data: { path: resolve(opts.dataPath), count: images.count, train: split.train.count, validation: split.validation.count, fingerprint, input: simulationInput(opts.dataPath) },
       savedAt: new Date().toISOString(),
     });
 
