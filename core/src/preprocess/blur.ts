@@ -21,22 +21,26 @@ export function gaussianTaps(sigma: number): Float64Array {
 export function gaussianBlur(image: ArrayLike<number>, width: number, height: number, sigma: number): Float64Array {
   const taps = gaussianTaps(sigma);
   const r = (taps.length - 1) / 2;
+  const src = Float64Array.from(image);
   const tmp = new Float64Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = -r; k <= r; k++) s += taps[k + r]! * image[row + Math.min(width - 1, Math.max(0, x + k))]!;
-      tmp[row + x] = s;
+  // Along rows, then columns; the edge-clamped index only near the borders.
+  const pass = (from: Float64Array, to: Float64Array, length: number, lines: number, stride: number, step: number): void => {
+    for (let line = 0; line < lines; line++) {
+      const base = line * stride;
+      for (let i = 0; i < length; i++) {
+        let sum = 0;
+        if (i >= r && i < length - r) {
+          const at = base + (i - r) * step;
+          for (let k = 0; k < taps.length; k++) sum += taps[k]! * from[at + k * step]!;
+        } else {
+          for (let k = -r; k <= r; k++) sum += taps[k + r]! * from[base + Math.min(length - 1, Math.max(0, i + k)) * step]!;
+        }
+        to[base + i * step] = sum;
+      }
     }
-  }
+  };
+  pass(src, tmp, width, height, width, 1);
   const out = new Float64Array(width * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = -r; k <= r; k++) s += taps[k + r]! * tmp[Math.min(height - 1, Math.max(0, y + k)) * width + x]!;
-      out[y * width + x] = s;
-    }
-  }
+  pass(tmp, out, height, width, 1, width);
   return out;
 }

@@ -54,19 +54,57 @@ const MIN_BIN = 10;
  */
 export const MIN_VARIANCE = 1e-8;
 
-function median(values: Float64Array | number[]): number {
-  const s = Float64Array.from(values).sort();
-  const n = s.length;
-  if (n === 0) return NaN;
-  return n % 2 === 1 ? s[(n - 1) / 2]! : 0.5 * (s[n / 2 - 1]! + s[n / 2]!);
+/**
+ * The k-th smallest (0-based) of the first n values of `buf`, which it reorders (Hoare's quickselect,
+ * median-of-three pivots): linear time, where a sort would dominate a cutout's preprocessing.
+ */
+function select(buf: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const a = buf[lo]!, b = buf[mid]!, c = buf[hi]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (buf[i]! < pivot) i++;
+      while (buf[j]! > pivot) j--;
+      if (i <= j) {
+        const t = buf[i]!;
+        buf[i++] = buf[j]!;
+        buf[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return buf[k]!;
+  }
+  return buf[k]!;
 }
 
-/** The value below which a fraction q of `sorted` lies (linear interpolation). */
-function quantile(sorted: Float64Array, q: number): number {
-  const pos = q * (sorted.length - 1);
+/** Median of the first n values of `buf` (reordered). */
+function medianOf(buf: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  if (n % 2 === 1) return select(buf, n, (n - 1) / 2);
+  const upper = select(buf, n, n / 2);
+  // After the select, every value below position n/2 is <= upper: the lower middle is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < n / 2; i++) if (buf[i]! > lower) lower = buf[i]!;
+  return 0.5 * (lower + upper);
+}
+
+/** The value below which a fraction q of the first n values of `buf` lies (linear interpolation; reorders buf). */
+function quantileOf(buf: Float64Array, n: number, q: number): number {
+  const pos = q * (n - 1);
   const i = Math.floor(pos);
   const f = pos - i;
-  return i + 1 < sorted.length ? sorted[i]! * (1 - f) + sorted[i + 1]! * f : sorted[i]!;
+  const at = select(buf, n, i);
+  if (f === 0 || i + 1 >= n) return at;
+  // After the select, the next value up is the smallest of those above position i.
+  let next = Infinity;
+  for (let j = i + 1; j < n; j++) if (buf[j]! < next) next = buf[j]!;
+  return at * (1 - f) + next * f;
 }
 
 /** The image smoothed at SMOOTH_SIGMA, masked pixels left out (normalized convolution). */
@@ -92,9 +130,11 @@ export interface NoiseEstimate {
  * row-major, finite: masked pixels filled) leaving out pixels where mask[p] !== 0. See the module
  * comment for the method and its assumptions.
  */
-export function estimateNoise(pixels: ArrayLike<number>, width: number, height: number, mask?: Uint8Array): NoiseEstimate {
+export function estimateNoise(image: ArrayLike<number>, width: number, height: number, mask?: Uint8Array): NoiseEstimate {
   const n = width * height;
-  const usable = (p: number): boolean => mask === undefined || mask[p] === 0;
+  const pixels = Float64Array.from(image);
+  const ok = mask === undefined ? new Uint8Array(n).fill(1) : Uint8Array.from(mask, (m) => (m === 0 ? 1 : 0));
+  const usable = (p: number): boolean => ok[p] === 1;
   const smooth = smoothed(pixels, width, height, mask);
   // Squared second difference along the row; NaN at row ends and next to masked pixels.
   const d2 = new Float64Array(n).fill(NaN);
@@ -106,35 +146,65 @@ export function estimateNoise(pixels: ArrayLike<number>, width: number, height: 
       d2[p] = h * h;
     }
   }
-  const order: number[] = [];
-  for (let p = 0; p < n; p++) if (usable(p)) order.push(p);
-  order.sort((a, b) => smooth[a]! - smooth[b]!);
-  const skyCount = Math.max(1, Math.floor(order.length * SKY_FRACTION));
-  const sky = order.slice(0, skyCount);
-  const background = median(sky.map((p) => pixels[p]!));
-  const skyD2 = sky.map((p) => d2[p]!).filter((v) => !Number.isNaN(v));
-  const base = skyD2.length > 0 ? median(skyD2) / MEDIAN_CHI2_1 : 0;
+  // The sky: the usable pixels at or below the SKY_FRACTION quantile of the smoothed intensity.
+  const levels = new Float64Array(n);
+  let m = 0;
+  for (let p = 0; p < n; p++) if (usable(p)) levels[m++] = smooth[p]!;
+  const skyLevel = select(levels, m, Math.max(0, Math.floor(m * SKY_FRACTION) - 1));
+  const buf = new Float64Array(n);
+  const buf2 = new Float64Array(n);
+  let k = 0;
+  let k2 = 0;
+  for (let p = 0; p < n; p++) {
+    if (!usable(p) || smooth[p]! > skyLevel) continue;
+    buf[k++] = pixels[p]!;
+    if (!Number.isNaN(d2[p]!)) buf2[k2++] = d2[p]!;
+  }
+  const background = medianOf(buf, k);
+  const base = k2 > 0 ? medianOf(buf2, k2) / MEDIAN_CHI2_1 : 0;
   const variance = Math.max(MIN_VARIANCE, Number.isFinite(base) ? base : 0);
 
-  // Gain: per intensity bin, the excess variance over the intensity above the background.
-  const bright = order.filter((p) => smooth[p]! - background > 0 && !Number.isNaN(d2[p]!));
+  // Gain: per intensity bin of the brighter pixels, the excess variance over the intensity above the background.
+  const above = new Float64Array(n);
+  let b = 0;
+  for (let p = 0; p < n; p++) if (usable(p) && smooth[p]! - background > 0 && !Number.isNaN(d2[p]!)) above[b++] = smooth[p]! - background;
   let gain = 0;
-  if (bright.length >= GAIN_BINS * MIN_BIN) {
-    const intensity = Float64Array.from(bright, (p) => smooth[p]! - background).sort();
+  if (b >= GAIN_BINS * MIN_BIN) {
     const [q0, q1] = GAIN_QUANTILES;
-    const edges = Array.from({ length: GAIN_BINS + 1 }, (_, i) => quantile(intensity, q0 + ((q1 - q0) * i) / GAIN_BINS));
-    const ratios: number[] = [];
-    for (let b = 0; b < GAIN_BINS; b++) {
-      const inBin = bright.filter((p) => {
-        const v = smooth[p]! - background;
-        return v >= edges[b]! && v < edges[b + 1]!;
-      });
-      if (inBin.length < MIN_BIN) continue;
-      const level = median(inBin.map((p) => smooth[p]! - background));
-      const excess = median(inBin.map((p) => d2[p]!)) / MEDIAN_CHI2_1 - variance;
-      if (level > 0) ratios.push(excess / level);
+    const edges = Array.from({ length: GAIN_BINS + 1 }, (_, i) => quantileOf(above, b, q0 + ((q1 - q0) * i) / GAIN_BINS));
+    // Each bright pixel's bin; then the bins' values laid out one after another, and per bin the
+    // medians of its intensities and squared differences.
+    const binOf = new Int8Array(n).fill(-1);
+    const counts = new Int32Array(GAIN_BINS);
+    for (let p = 0; p < n; p++) {
+      const v = smooth[p]! - background;
+      if (!usable(p) || !(v > 0) || Number.isNaN(d2[p]!) || v < edges[0]! || v >= edges[GAIN_BINS]!) continue;
+      let bin = 0;
+      while (bin < GAIN_BINS - 1 && v >= edges[bin + 1]!) bin++;
+      binOf[p] = bin;
+      counts[bin]!++;
     }
-    if (ratios.length > 0) gain = Math.max(0, median(ratios));
+    const start = new Int32Array(GAIN_BINS + 1);
+    for (let bin = 0; bin < GAIN_BINS; bin++) start[bin + 1] = start[bin]! + counts[bin]!;
+    const fill = start.slice(0, GAIN_BINS);
+    for (let p = 0; p < n; p++) {
+      const bin = binOf[p]!;
+      if (bin < 0) continue;
+      const at = fill[bin]!++;
+      buf[at] = smooth[p]! - background;
+      buf2[at] = d2[p]!;
+    }
+    const ratios = new Float64Array(GAIN_BINS);
+    let r = 0;
+    for (let bin = 0; bin < GAIN_BINS; bin++) {
+      if (counts[bin]! < MIN_BIN) continue;
+      const from = start[bin]!;
+      const to = start[bin + 1]!;
+      const level = medianOf(buf.subarray(from, to), to - from);
+      const excess = medianOf(buf2.subarray(from, to), to - from) / MEDIAN_CHI2_1 - variance;
+      if (level > 0) ratios[r++] = excess / level;
+    }
+    if (r > 0) gain = Math.max(0, medianOf(ratios, r));
   }
   return { background, variance, gain };
 }
