@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isDarklensError, parseCalibration } from '@darklens/core';
+import { isDarklensError, parseModelCalibration, scoreFile } from '@darklens/core';
 import { resolveSpec, simulateToFiles, train } from '@darklens/training';
 import { calibrateCommand } from './calibrate.js';
 
@@ -75,10 +75,12 @@ describe('darklens calibrate', () => {
     const out = join(dir, 'cal', 'calibration.json');
     const r = await run(['--checkpoint', join(dir, 'ck'), '--data', join(dir, 'heldout.npy'), '--fpr', '0.05,0.1', '--k', '2', '--manual', '0.02', '--resamples', '50', '--seed', '3', '--backend', 'wasm', '--out', out]);
     expect(r.error).toBeUndefined();
-    const file = parseCalibration(JSON.parse(readFileSync(out, 'utf8')));
+    const all = parseModelCalibration(JSON.parse(readFileSync(out, 'utf8')));
+    expect(all.defaultScore).toBe('mse');
+    const file = scoreFile(all, 'mse');
     expect(file.calibration.count).toBe(16);
     expect(file.thresholds.items.map((t) => t.name)).toEqual(['fpr-0.05', 'fpr-0.1', 'mean+2sigma', 'manual']);
-    expect(r.out).toMatch(/^16 held-out images of heldout.npy/);
+    expect(r.out).toMatch(/^\nmse \(default score\): 16 held-out images of heldout.npy/);
     expect(r.out).toMatch(/name\s+value\s+method\s+fpr\s+CI \(95%\)/);
     expect(r.out).toMatch(/fpr-0.05 \*\s+\S+\s+quantile\s+0.05\s+\[/);
     expect(r.out).toMatch(/manual\s+0.0200000\s+manual\s+-\s+-/);

@@ -20,6 +20,7 @@ interface CalibrateCommandOptions {
   maxImages?: number;
   pixelScale?: number;
   defaultScore?: string;
+  fp16?: boolean;
 }
 
 /** A comma-separated list of numbers. */
@@ -69,6 +70,7 @@ export function calibrateCommand(): Command {
     .option('--metric <name>', `labelled threshold to fit with --anomalies: ${LABELLED_METRICS.join(' or ')} (default: both)`)
     .option('--default <name>', 'name of the default threshold (default fpr-0.05, or the first fpr)')
     .option('--default-score <name>', `the score requests get when they name none: ${SCORE_NAMES.join(', ')}`, 'mse')
+    .option('--fp16', 'calibrate the float16 export (model.fp16.onnx, exported when missing): what models add --fp16 registers')
     .option('-s, --seed <n>', 'seed of the bootstrap resampling', int('seed', 0, 0xffffffff), 0)
     .option('--resamples <n>', 'bootstrap resamples of the threshold CIs (0: no CIs)', int('resamples', 0, 1_000_000), 1000)
     .option('--pixel-scale <arcsec>', 'arcsec per pixel of the images (default: from the simulation manifest beside the data)', num('pixel scale'))
@@ -105,6 +107,7 @@ export function calibrateCommand(): Command {
       ...(o.metric !== undefined ? { metric: o.metric as LabelledMetric } : {}),
       ...(o.default !== undefined ? { defaultThreshold: o.default } : {}),
       ...(o.defaultScore !== undefined ? { defaultScore: o.defaultScore } : {}),
+      ...(o.fp16 === true ? { fp16: true } : {}),
       ...(o.out !== undefined ? { outPath: o.out } : {}),
       ...(o.backend !== undefined ? { backend: o.backend } : {}),
       ...(o.maxImages !== undefined ? { maxImages: o.maxImages } : {}),

@@ -32,6 +32,9 @@ describe('darklens models', () => {
     const a = await cli('models', 'add', '-c', 'ck/rbm', '--report', 'rep/rbm', '-r', 'reg', '--backend', 'wasm');
     expectOk(a);
     expect(a.stdout).toBe('rbm v1 registered in reg/rbm/v1 (default)\n');
+    // A float16 version is registered with the calibration of its own file: adding it before is refused.
+    expectBadInput(await cli('models', 'add', '-c', 'ck/rbm', '-r', 'reg', '--fp16'), /model\.fp16\.onnx not found; run darklens calibrate --checkpoint ck\/rbm --fp16/);
+    expectOk(await cli('calibrate', '--checkpoint', 'ck/rbm', '--data', 'data/no_sub.npy', '--fp16', '--backend', 'wasm'));
     expectOk(await cli('models', 'add', '-c', 'ck/rbm', '-r', 'reg', '--fp16', '--backend', 'wasm'));
     const reg = parseRegistry(readFileSync(join(dir, 'reg', 'registry.json'), 'utf8'));
     const v1 = reg.models.rbm!.versions.v1!;

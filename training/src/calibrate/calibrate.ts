@@ -49,6 +49,8 @@ export interface CalibrateOptions {
   signal?: AbortSignal;
   /** The score requests get by default (default 'mse'); any score of the model's graph. */
   defaultScore?: string;
+  /** Calibrate the checkpoint's float16 export (model.fp16.onnx), the file `models add --fp16` registers. */
+  fp16?: boolean;
   /** Where the export is reported (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -133,6 +135,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateResult
   const common = {
     checkpointDir: opts.checkpointDir,
     pixelScale,
+    ...(opts.fp16 === true ? { fp16: true } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
     ...(opts.maxImages !== undefined ? { maxImages: opts.maxImages } : {}),
     ...(opts.log !== undefined ? { log: opts.log } : {}),

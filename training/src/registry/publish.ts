@@ -49,11 +49,16 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
   const calibrationFile = parseModelCalibration(JSON.parse(await readFile(calibrationPath, 'utf8')));
   const report = o.reportDir !== undefined ? await readJson<EvaluationReport>(join(o.reportDir, 'report.json'), 'written by darklens evaluate --report') : null;
   const model = typeof training.model === 'string' && training.model !== '' ? training.model : calibrationFile.model.name;
+  const registered = (await readRegistry(o.root)).models[model]?.versions ?? {};
+  // A taken version is refused before any file is read, whatever else is wrong with the checkpoint.
+  if (o.version !== undefined && Object.hasOwn(registered, o.version)) {
+    throw new DarklensError('invalid_argument', `model ${model} already has a version ${o.version}; pick another --new-version`);
+  }
 
   // The registered file is the one calibrated: the calibration's p-values hold for it alone.
   const onnxPath = checkpointOnnx(o.checkpointDir, o.fp16 === true);
   if (!existsSync(onnxPath)) {
-    throw new DarklensError('not_found', `${onnxPath} not found; run darklens export${o.fp16 === true ? ' --fp16' : ''} and darklens calibrate on ${o.checkpointDir} first`);
+    throw new DarklensError('not_found', `${onnxPath} not found; run darklens calibrate --checkpoint ${o.checkpointDir}${o.fp16 === true ? ' --fp16' : ''} first (it exports and calibrates the file)`);
   }
   const graph = await openOnnx(onnxPath);
   await graph.close();
@@ -62,7 +67,7 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
     throw new DarklensError(
       'integrity_mismatch',
       `${calibrationPath} was ${calibrated === undefined ? 'not computed with an exported ONNX file' : `computed with another ONNX file (sha256 ${calibrated.slice(0, 12)}..., ${onnxPath} is ${graph.sha256.slice(0, 12)}...)`}; ` +
-        `rerun darklens calibrate --checkpoint ${o.checkpointDir}${o.fp16 === true ? ` --onnx ${onnxPath}` : ''}`,
+        `rerun darklens calibrate --checkpoint ${o.checkpointDir}${o.fp16 === true ? ' --fp16' : ''}`,
     );
   }
   const onnx = new Uint8Array(await readFile(onnxPath));
@@ -115,7 +120,7 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
     files['loss.png'] = join(o.checkpointDir, 'loss.png');
     pictures.loss = 'loss.png';
   }
-  const version = o.version ?? nextVersion((await readRegistry(o.root)).models[model]?.versions ?? {});
+  const version = o.version ?? nextVersion(registered);
   files['card.md'] = new TextEncoder().encode(modelCard({ model, version, entry, report, calibration, pictures }));
   const r = await addVersion({ root: o.root, model, version, files, entry, ...(o.makeDefault === true ? { makeDefault: true } : {}) });
   return { model, version: r.version, dir: r.dir };

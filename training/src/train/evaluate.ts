@@ -58,6 +58,8 @@ export interface EvaluateOptions {
   /** Where the export is reported (default: stderr). */
   log?: (msg: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** A checkpoint is scored through its float16 export (model.fp16.onnx). */
+  fp16?: boolean;
 }
 
 export interface EvaluateResult {
@@ -90,15 +92,21 @@ function mtime(path: string): number {
  * The ONNX file of a checkpoint folder, exported (beside the weights) when missing or older than the
  * weights; an .onnx path is returned as is.
  */
-export async function checkpointModel(path: string, o: { backend?: BackendName; log?: (msg: string) => void } = {}): Promise<string> {
+export async function checkpointModel(path: string, o: { backend?: BackendName; log?: (msg: string) => void; fp16?: boolean } = {}): Promise<string> {
   if (path.toLowerCase().endsWith('.onnx')) {
     if (!existsSync(path)) throw new DarklensError('not_found', `${path} not found`);
     return path;
   }
   if (!existsSync(join(path, MODEL_FILE))) throw new DarklensError('not_found', `${path} is not a darklens checkpoint (no ${MODEL_FILE})`);
-  const onnx = checkpointOnnx(path);
+  const onnx = checkpointOnnx(path, o.fp16 === true);
   if (!existsSync(onnx) || mtime(onnx) < mtime(join(path, WEIGHTS_FILE))) {
-    await exportCheckpoint({ checkpointDir: path, outPath: onnx, ...(o.backend !== undefined ? { backend: o.backend } : {}), log: o.log ?? ((m) => process.stderr.write(`${m}\n`)) });
+    await exportCheckpoint({
+      checkpointDir: path,
+      outPath: onnx,
+      ...(o.fp16 === true ? { fp16: true } : {}),
+      ...(o.backend !== undefined ? { backend: o.backend } : {}),
+      log: o.log ?? ((m) => process.stderr.write(`${m}\n`)),
+    });
   }
   return onnx;
 }
