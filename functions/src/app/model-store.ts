@@ -6,6 +6,7 @@
 import {
   Calibrator,
   DarklensError,
+  ONNX_INPUT,
   parseRegistry,
   readContract,
   resolveVersion,
@@ -17,6 +18,7 @@ import {
   type RegistryVersion,
 } from '@darklens/core';
 import type { InferenceEngine, ModelSession } from './engine.js';
+import { LazySession } from './lazy-session.js';
 import type { ModelSource } from './model-source.js';
 
 export class LoadedModel {
@@ -57,16 +59,19 @@ async function readVerified(source: ModelSource, name: string, version: string, 
   return bytes;
 }
 
-async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version?: string): Promise<LoadedModel> {
+async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version: string | undefined, lazy: boolean): Promise<LoadedModel> {
   const { version: v, entry } = resolveVersion(registry, name, version);
   const read = (file: string): Promise<Uint8Array> => readVerified(source, name, v, entry, file);
-  const [onnx, calibration] = await Promise.all([read(entry.onnx.file), read('calibration.json')]);
+  const [onnx, calibration] = await Promise.all([lazy ? undefined : read(entry.onnx.file), read('calibration.json')]);
   const calibrator = Calibrator.fromJSON(new TextDecoder().decode(calibration));
   const ci = calibrator.file.input;
   if (ci.width !== entry.input.width || ci.height !== entry.input.height) {
     throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration is for ${ci.width}x${ci.height} inputs, the registry says ${entry.input.width}x${entry.input.height}`);
   }
-  const session = await engine.createSession(onnx);
+  const session =
+    onnx === undefined
+      ? new LazySession(`model ${name} ${v}`, [ONNX_INPUT], entry.onnx.outputs, async () => engine.createSession(await read(entry.onnx.file)))
+      : await engine.createSession(onnx);
   let contract: GraphContract;
   try {
     contract = readContract(`model ${name} ${v}`, session.inputNames, session.outputNames);
@@ -91,6 +96,7 @@ export class ModelSet {
     readonly loadedAt: string,
     private readonly source: ModelSource,
     private readonly engine: InferenceEngine,
+    private readonly lazy = false,
   ) {}
 
   get names(): string[] {
@@ -111,7 +117,7 @@ export class ModelSet {
     resolveVersion(this.registry, name, version); // 404 before any loading
     let p = this.others.get(`${name}/${version}`);
     if (p === undefined) {
-      p = loadVersion(this.source, this.engine, this.registry, name, version);
+      p = loadVersion(this.source, this.engine, this.registry, name, version, this.lazy);
       this.others.set(`${name}/${version}`, p);
       p.catch(() => this.others.delete(`${name}/${version}`));
     }
@@ -161,6 +167,12 @@ export class ModelSet {
 export interface ModelStoreOptions {
   /** Serve only these models (default: every model of the registry). */
   models?: string[];
+  /**
+   * Open each model's ONNX session on its first run instead of at load (Workers: memory and start-up
+   * time go only to the models used). A load then reads and checks the registry and calibrations only;
+   * a model file that is missing or fails its sha256 is found at first use (503 for that model).
+   */
+  lazySessions?: boolean;
 }
 
 export class ModelStore {
@@ -220,7 +232,7 @@ export class ModelStore {
         names = this.options.models;
       }
       if (names.length === 0) throw new DarklensError('not_found', `registry ${this.source.location}/${REGISTRY_FILE} lists no models`);
-      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n)));
+      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n, undefined, this.options.lazySessions === true)));
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed !== undefined) {
         await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.session.release()] : [])));
@@ -230,7 +242,7 @@ export class ModelStore {
         const m = (s as PromiseFulfilledResult<LoadedModel>).value;
         return [m.name, m] as const;
       }));
-      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine);
+      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine, this.options.lazySessions === true);
       const old = this.set;
       this.set = set;
       this.lastError = undefined;
