@@ -129,6 +129,26 @@ describe('the Worker with the shipped models', () => {
     expect((await json<ErrorBody>(await get(rt, '/v1/nothing-here'), 404)).error.code).toBe('not_found');
   });
 
+  it('keeps answering through a hundred mixed requests in a row', async () => {
+    // workerd 1.20260426 (wrangler 4.86.0's) livelocked here within a few dozen such requests, its GC
+    // sweeper spinning: package.json overrides workerd with a release that does not.
+    const pixels = Array.from({ length: 4096 }, (_, k) => (k % 64) / 63);
+    const kinds: (() => Promise<Response>)[] = [
+      () => post(rt, '/v1/score', fitsOf(lenses[0]!)),
+      () => post(rt, '/v1/score', gzipSync(fitsOf(lenses[1]!))),
+      () => post(rt, '/v1/score?outputs=residual&encoding=array', fitsOf({ ...lenses[2]!, pixelScale: 0.08 })),
+      () => post(rt, '/v1/score/batch', writeNpy(lenses[3]!.data, [1, 64, 64])),
+      () => post(rt, '/v2/models/aae/infer', JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1, 64, 64], datatype: 'FP32', data: pixels }] }), { 'content-type': 'application/json' }),
+    ];
+    const statuses = new Set<number>();
+    for (let i = 0; i < 100; i++) {
+      const r = await kinds[i % kinds.length]!();
+      await r.text();
+      statuses.add(r.status);
+    }
+    expect([...statuses]).toEqual([200]);
+  });
+
   it.each([
     ['unknown content', '/v1/score', 'hello, not a cutout', 415, 'unsupported_format'],
     ['a broken FITS file', '/v1/score', 'trunc', 422, 'truncated'],
