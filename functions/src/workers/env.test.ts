@@ -9,7 +9,7 @@ describe('settingsFromEnv', () => {
     expect(settingsFromEnv({ MODELS: bucket })).toEqual({ config: DEFAULT_CONFIG, bucketName: 'MODELS', registryCheckMs: 30_000 });
   });
 
-  it('reads the service settings as every runtime does, plus the Worker's own', () => {
+  it("reads the service settings as every runtime does, plus the Worker's own", () => {
     const env: WorkerEnv = {
       MODELS: bucket,
       DARKLENS_API_KEYS: 'a, b',
