@@ -21,6 +21,8 @@ export interface WorkerdOptions {
   models?: string | null;
   /** Put only these models of it (and a registry.json listing only them): less to copy. */
   only?: string[];
+  /** A local R2 folder as wrangler writes it (`--persist-to DIR`: give DIR/v3/r2) instead of an in-memory bucket. */
+  r2Persist?: string;
   /** Variables and secrets beside wrangler.jsonc's (DARKLENS_API_KEYS, DARKLENS_MAX_BODY_MB, ...). */
   vars?: Record<string, string>;
   /** Replaces the rate-limiting binding's budget (the binding allows a period of 10 or 60 s). */
@@ -100,7 +102,7 @@ export async function startWorkerd(options: WorkerdOptions = {}): Promise<Worker
     // The bundle as wrangler wrote it: its entry and the CompiledWasm module it imports.
     modulesRoot: WORKER_BUNDLE,
     modules: [{ type: 'ESModule', path: main }, ...wasm.map((path) => ({ type: 'CompiledWasm' as const, path }))],
-    r2Persist: false,
+    r2Persist: options.r2Persist ?? false,
     host: '127.0.0.1',
     port: 0,
     cf: false,
