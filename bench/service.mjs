@@ -12,6 +12,7 @@
 //                 and GET /v1/models: 5xx count and the server's RSS trend.
 //
 // Needs the built packages (npx tsc -b): cli/dist, functions/dist, core/dist, training/dist.
+// Its server, request and statistics helpers are exported for the other service benchmarks (workers.mjs).
 import { execFileSync, spawn } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -67,10 +68,10 @@ const PROFILE_CONFIG = 'workers-default';
 // ---------------------------------------------------------------------------------------------------
 // small helpers
 
-const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
-const mib = (bytes) => round(bytes / 2 ** 20, 1);
+export const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+export const mib = (bytes) => round(bytes / 2 ** 20, 1);
 
-function median(xs) {
+export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -82,7 +83,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-function latencySummary(values) {
+export function latencySummary(values) {
   const s = Float64Array.from(values).sort();
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
   return { count: s.length, p50: round(percentile(s, 50), 2), p90: round(percentile(s, 90), 2), p99: round(percentile(s, 99), 2), max: round(s[s.length - 1] ?? NaN, 2), mean: round(mean, 2) };
@@ -121,7 +122,7 @@ const CLK_TCK = (() => {
   }
 })();
 
-function memoryOf(pid) {
+export function memoryOf(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
@@ -183,7 +184,7 @@ function busyProcesses(exclude) {
   }
 }
 
-function loadContext(exclude = []) {
+export function loadContext(exclude = []) {
   const [one, five, fifteen] = loadavg();
   return { loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)], busyProcesses: busyProcesses([process.pid, ...exclude]) };
 }
@@ -239,7 +240,7 @@ function summariseCpuProfile(file, top = 15) {
 // the server as a child process
 
 /** Starts `darklens serve --port 0 ...args`; resolves once it logs "listening" (with the url). */
-function startServer(args, { nodeArgs = [] } = {}) {
+export function startServer(args, { nodeArgs = [] } = {}) {
   const t0 = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   // handlerMs: the "ms" of each request log line (time inside the app, from its logger middleware), reset by load().
@@ -284,7 +285,7 @@ function startServer(args, { nodeArgs = [] } = {}) {
 }
 
 /** SIGINT (graceful drain), SIGKILL after 20 s. */
-async function stopServer(srv) {
+export async function stopServer(srv) {
   if (srv.exited) return { shutdownMs: 0, ...srv.exited, graceful: false };
   const t0 = performance.now();
   srv.child.kill('SIGINT');
@@ -295,7 +296,7 @@ async function stopServer(srv) {
 }
 
 /** One HTTP request with node:http (no keep-alive): status and body. */
-function fetchOnce(url, { method = 'GET', headers = {}, body } = {}) {
+export function fetchOnce(url, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const h = body === undefined ? headers : { ...headers, 'content-length': body.length };
     const req = httpRequest(url, { method, headers: h, agent: false }, (res) => {
@@ -312,7 +313,7 @@ function fetchOnce(url, { method = 'GET', headers = {}, body } = {}) {
 // ---------------------------------------------------------------------------------------------------
 // request bodies
 
-async function makeInputs(training) {
+export async function makeInputs(training) {
   const core = await import('@darklens/core');
   const spec = training.resolveSpec('model-a');
   const models = await registryModels(MODELS_DIR);

@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { uploadPlan, WORKER_CONFIG as CONFIG } from './local-worker.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CONFIG = join(ROOT, 'functions', 'wrangler.jsonc');
 const HELP = `usage: npm run worker:upload-models -- (--remote | --local [--persist-to DIR]) [--bucket NAME] [--models DIR] [--only a,b] [--dry-run]
   --remote       your Cloudflare account's bucket (wrangler login or CLOUDFLARE_API_TOKEN first)
   --local        wrangler dev's local bucket (in functions/.wrangler/state, or --persist-to DIR)
@@ -51,28 +51,15 @@ function configuredBucket() {
   return bucket;
 }
 
-/** [key, file or text] to upload, in order: every version's files, then registry.json. */
-export function uploadPlan(modelsDir, only) {
-  const registry = JSON.parse(readFileSync(join(modelsDir, 'registry.json'), 'utf8'));
-  if (only !== undefined) {
-    for (const name of only) if (!(name in registry.models)) fail(`--only names ${name}, which ${modelsDir}/registry.json does not list`);
-    registry.models = Object.fromEntries(only.map((name) => [name, registry.models[name]]));
-  }
-  const plan = [];
-  for (const [name, model] of Object.entries(registry.models)) {
-    for (const [version, entry] of Object.entries(model.versions)) {
-      for (const file of Object.keys(entry.files)) plan.push({ key: `${name}/${version}/${file}`, file: join(modelsDir, name, version, file) });
-    }
-  }
-  // The registry as it is, or listing only the models chosen.
-  plan.push(only === undefined ? { key: 'registry.json', file: join(modelsDir, 'registry.json') } : { key: 'registry.json', text: `${JSON.stringify(registry, null, 2)}\n` });
-  return plan;
-}
-
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const bucket = args.bucket ?? configuredBucket();
-  const plan = uploadPlan(args.models, args.only);
+  let plan;
+  try {
+    plan = uploadPlan(args.models, args.only);
+  } catch (e) {
+    fail(e.message);
+  }
   const wrangler = join(ROOT, 'node_modules', '.bin', 'wrangler');
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' };
   if (args.where === '--local') {
@@ -90,4 +77,4 @@ function main() {
   console.log(args.dryRun ? 'dry run: nothing uploaded' : `uploaded ${plan.length} objects to ${args.where === '--remote' ? '' : 'local '}bucket ${bucket}`);
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+main();
