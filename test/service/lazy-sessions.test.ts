@@ -1,6 +1,7 @@
 /**
  * The model store's lazy sessions (what the Worker uses): a load reads the registry and calibrations
- * only; each model's session opens on its first run, once even when requests race for it, scores as an
+ * only; each model's session opens on its first run, once even when requests race for it and one model
+ * at a time, scores as an
  * eagerly opened one does, and is released with its set. A graph that disagrees with the registry, or
  * a model file that is missing, is found at first use: 503 for that model, retried on the next request.
  */
@@ -12,15 +13,18 @@ import { createService, type InferenceEngine, type ScoreResult } from '@darklens
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
 
-/** onnxruntime-node, counting the sessions it opens and releases. */
-function countingEngine(): InferenceEngine & { opened: number; released: number } {
+/** onnxruntime-node, counting the sessions it opens (and how many at once) and releases. */
+function countingEngine(): InferenceEngine & { opened: number; released: number; mostAtOnce: number } {
   const real = ortNodeEngine();
+  let opening = 0;
   const engine = {
     name: real.name,
     opened: 0,
     released: 0,
+    mostAtOnce: 0,
     async createSession(model: Uint8Array) {
-      const s = await real.createSession(model);
+      engine.mostAtOnce = Math.max(engine.mostAtOnce, ++opening);
+      const s = await real.createSession(model).finally(() => opening--);
       engine.opened++;
       return {
         inputNames: s.inputNames,
@@ -58,6 +62,7 @@ describe('lazy sessions', () => {
     expect(engine.opened).toBe(1);
     const lazy = await Promise.all([1, 2, 3].map(async () => (await post(app, '/v1/score', fitsOf(lens))).json() as Promise<ScoreResult>));
     expect(engine.opened, 'racing first uses open each model once').toBe(4);
+    expect(engine.mostAtOnce, 'one at a time: one model file in memory at once').toBe(1);
     const eager = await shippedService();
     const reference = (await (await post(eager.app, '/v1/score', fitsOf(lens))).json()) as ScoreResult;
     eager.store.close();

@@ -19,6 +19,7 @@ import {
 } from '@darklens/core';
 import type { InferenceEngine, ModelSession } from './engine.js';
 import { LazySession } from './lazy-session.js';
+import { serial, type Serial } from './serial.js';
 import type { ModelSource } from './model-source.js';
 
 export class LoadedModel {
@@ -59,19 +60,20 @@ async function readVerified(source: ModelSource, name: string, version: string, 
   return bytes;
 }
 
-async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version: string | undefined, lazy: boolean): Promise<LoadedModel> {
+/** `opening`: open sessions lazily, one at a time through this queue; undefined: open at load. */
+async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version: string | undefined, opening: Serial | undefined): Promise<LoadedModel> {
   const { version: v, entry } = resolveVersion(registry, name, version);
   const read = (file: string): Promise<Uint8Array> => readVerified(source, name, v, entry, file);
-  const [onnx, calibration] = await Promise.all([lazy ? undefined : read(entry.onnx.file), read('calibration.json')]);
+  const [onnx, calibration] = await Promise.all([opening === undefined ? read(entry.onnx.file) : undefined, read('calibration.json')]);
   const calibrator = Calibrator.fromJSON(new TextDecoder().decode(calibration));
   const ci = calibrator.file.input;
   if (ci.width !== entry.input.width || ci.height !== entry.input.height) {
     throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration is for ${ci.width}x${ci.height} inputs, the registry says ${entry.input.width}x${entry.input.height}`);
   }
   const session =
-    onnx === undefined
-      ? new LazySession(`model ${name} ${v}`, [ONNX_INPUT], entry.onnx.outputs, async () => engine.createSession(await read(entry.onnx.file)))
-      : await engine.createSession(onnx);
+    opening !== undefined
+      ? new LazySession(`model ${name} ${v}`, [ONNX_INPUT], entry.onnx.outputs, () => opening(async () => engine.createSession(await read(entry.onnx.file))))
+      : await engine.createSession(onnx ?? (await read(entry.onnx.file)));
   let contract: GraphContract;
   try {
     contract = readContract(`model ${name} ${v}`, session.inputNames, session.outputNames);
@@ -96,7 +98,7 @@ export class ModelSet {
     readonly loadedAt: string,
     private readonly source: ModelSource,
     private readonly engine: InferenceEngine,
-    private readonly lazy = false,
+    private readonly opening?: Serial,
   ) {}
 
   get names(): string[] {
@@ -117,7 +119,7 @@ export class ModelSet {
     resolveVersion(this.registry, name, version); // 404 before any loading
     let p = this.others.get(`${name}/${version}`);
     if (p === undefined) {
-      p = loadVersion(this.source, this.engine, this.registry, name, version, this.lazy);
+      p = loadVersion(this.source, this.engine, this.registry, name, version, this.opening);
       this.others.set(`${name}/${version}`, p);
       p.catch(() => this.others.delete(`${name}/${version}`));
     }
@@ -171,6 +173,7 @@ export interface ModelStoreOptions {
    * Open each model's ONNX session on its first run instead of at load (Workers: memory and start-up
    * time go only to the models used). A load then reads and checks the registry and calibrations only;
    * a model file that is missing or fails its sha256 is found at first use (503 for that model).
+   * Sessions open one at a time, so a model file's bytes are held only while its session is created.
    */
   lazySessions?: boolean;
 }
@@ -181,12 +184,16 @@ export class ModelStore {
   private generation = 0;
   /** Why the last load failed, while the previous set (if any) keeps serving. */
   lastError: string | undefined;
+  /** With lazy sessions: the queue they open through, shared by every set. */
+  private readonly opening: Serial | undefined;
 
   constructor(
     readonly source: ModelSource,
     readonly engine: InferenceEngine,
     private readonly options: ModelStoreOptions = {},
-  ) {}
+  ) {
+    this.opening = options.lazySessions === true ? serial() : undefined;
+  }
 
   get ready(): boolean {
     return this.set !== undefined;
@@ -232,7 +239,7 @@ export class ModelStore {
         names = this.options.models;
       }
       if (names.length === 0) throw new DarklensError('not_found', `registry ${this.source.location}/${REGISTRY_FILE} lists no models`);
-      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n, undefined, this.options.lazySessions === true)));
+      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n, undefined, this.opening)));
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed !== undefined) {
         await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.session.release()] : [])));
@@ -242,7 +249,7 @@ export class ModelStore {
         const m = (s as PromiseFulfilledResult<LoadedModel>).value;
         return [m.name, m] as const;
       }));
-      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine, this.options.lazySessions === true);
+      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine, this.opening);
       const old = this.set;
       this.set = set;
       this.lastError = undefined;

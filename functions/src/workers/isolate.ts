@@ -40,7 +40,7 @@ export class IsolateService {
   ) {
     this.source = r2Source(env.MODELS, settings.bucketName);
     this.loadedEtag = this.etag();
-    const engine = ortWebEngine({ onSession: (info) => log({ level: 'info', msg: 'session opened', ...info }) });
+    const engine = ortWebEngine({ onMemory: ({ event, ...info }) => log({ level: 'info', msg: event, ...info }) });
     this.service = createService({ source: this.source, engine, config: settings.config, log, models: settings.models, lazySessions: true });
     this.loading = this.service.ready.then(
       () => undefined,

@@ -7,6 +7,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { InferenceEngine, ModelSession, Tensor } from '../app/engine.js';
+import { serial, type Serial } from '../app/serial.js';
 
 const MARKER = new TextEncoder().encode('darklens: compiled ort wasm module');
 
@@ -52,8 +53,8 @@ export function ortWasmMemoryBytes(): number {
 class OrtWebSession implements ModelSession {
   constructor(
     private readonly session: ort.InferenceSession,
-    private readonly queue: { tail: Promise<unknown> },
-    private readonly onRelease: () => void,
+    private readonly queue: Serial,
+    private readonly hooks: { ran: () => void; released: () => void },
   ) {}
 
   get inputNames(): readonly string[] {
@@ -65,7 +66,7 @@ class OrtWebSession implements ModelSession {
   }
 
   run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
-    const next = this.queue.tail.catch(() => undefined).then(async () => {
+    return this.queue(async () => {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, [...t.dims]);
       const result = outputs === undefined ? await this.session.run(ortFeeds) : await this.session.run(ortFeeds, [...outputs]);
@@ -74,35 +75,47 @@ class OrtWebSession implements ModelSession {
         out[name] = { dims: [...t.dims], data: t.data as Float32Array };
         t.dispose();
       }
+      this.hooks.ran();
       return out;
     });
-    this.queue.tail = next;
-    return next;
   }
 
   async release(): Promise<void> {
-    this.onRelease();
+    this.hooks.released();
     await this.session.release();
   }
 }
 
 export interface OrtWebEngineOptions {
-  /** Called after each session opens, with the sessions open now and onnxruntime's wasm memory. */
-  onSession?: (info: { sessions: number; wasmBytes: number }) => void;
+  /**
+   * Called when a session opens and when onnxruntime's wasm memory grows (it never shrinks: its size
+   * is the peak), with the sessions open and the memory's size: most of the isolate's memory.
+   */
+  onMemory?: (info: { event: 'session opened' | 'wasm memory grew'; sessions: number; wasmBytes: number }) => void;
 }
 
 /** onnxruntime-web (wasm, one thread) for workerd; every session of the isolate shares one queue. */
 export function ortWebEngine(options: OrtWebEngineOptions = {}): InferenceEngine {
   configure();
-  const queue = { tail: Promise.resolve() as Promise<unknown> };
+  const queue = serial();
   let sessions = 0;
+  let reported = 0;
+  const report = (event: 'session opened' | 'wasm memory grew'): void => {
+    const wasmBytes = ortWasmMemoryBytes();
+    if (event === 'wasm memory grew' && wasmBytes <= reported) return;
+    reported = wasmBytes;
+    options.onMemory?.({ event, sessions, wasmBytes });
+  };
   return {
     name: `onnxruntime-web ${ort.env.versions.web ?? ort.env.versions.common} (wasm, 1 thread)`,
     async createSession(model: Uint8Array): Promise<ModelSession> {
       const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
       sessions++;
-      options.onSession?.({ sessions, wasmBytes: ortWasmMemoryBytes() });
-      return new OrtWebSession(session, queue, () => sessions--);
+      report('session opened');
+      return new OrtWebSession(session, queue, {
+        ran: () => report('wasm memory grew'),
+        released: () => sessions--,
+      });
     },
   };
 }
