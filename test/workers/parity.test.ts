@@ -18,7 +18,7 @@ let lenses: Cutout[];
 beforeAll(async () => {
   [node, worker] = await Promise.all([shippedService(), startWorkerd()]);
   lenses = [...simulatedLenses('no_sub', 2, 11), ...simulatedLenses('spherical', 2, 11), ...simulatedLenses('vortex', 2, 11)];
-}, 120_000);
+});
 afterAll(async () => {
   node.store.close();
   await worker.close();

@@ -47,7 +47,7 @@ describe('the Worker with the shipped models', () => {
   let rt: WorkerdRuntime;
   beforeAll(async () => {
     rt = await startWorkerd();
-  }, 120_000);
+  });
   afterAll(() => rt.close());
 
   const opened = (): number => rt.logs.filter((l) => l.msg === 'session opened').length;

@@ -24,7 +24,7 @@ export interface RateLimiter {
 export interface WorkerEnv {
   /** The model registry (R2). */
   MODELS: ModelBucket;
-  /** Requests per period and client on the scoring routes (optional: none means unlimited). */
+  /** Requests per period and client, counted on every request that is not a read (optional: none means unlimited). */
   RATE_LIMITER?: RateLimiter;
   /** The R2 bucket's name, for messages and logs. */
   DARKLENS_MODELS_BUCKET?: string;
