@@ -20,5 +20,7 @@ export default defineConfig({
     exclude: ['test/browser/**', '**/node_modules/**', '**/dist/**'],
     pool: 'forks',
     testTimeout: 60_000,
+    // Set-ups that simulate data, start workerd or load models run long on a busy 2-core machine.
+    hookTimeout: 120_000,
   },
 });

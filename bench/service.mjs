@@ -144,7 +144,7 @@ function busyProcesses(exclude) {
   }
 }
 
-function loadContext(exclude = []) {
+export function loadContext(exclude = []) {
   const [one, five, fifteen] = loadavg();
   return { loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)], busyProcesses: busyProcesses([process.pid, ...exclude]) };
 }

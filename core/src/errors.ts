@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'diverged' // training produced a non-finite loss
   | 'integrity_mismatch' // a file whose size or sha256 differs from its registry entry
   | 'unauthorized' // a service route that needs an API key got none or a wrong one
+  | 'rate_limited' // a client sent more requests than the deployment's rate limit allows
   | 'unavailable' // the service cannot answer now (no models loaded, shutting down)
   | 'internal'; // a bug: never caused by the input; the service logs it and hides the details
 

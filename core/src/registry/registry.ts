@@ -30,7 +30,8 @@ export interface RegistryVersion {
   /** Evaluation metrics on held-out data (AUCs, TPRs, W1, ...). */
   metrics: Record<string, unknown>;
   /** The ONNX file's opset and outputs. */
-  onnx: { file: string; opset: number; irVersion: number; outputs: string[] };
+  /** The graph's file and names (`inputs` absent in registries from before noise-aware graphs: `input` alone). */
+  onnx: { file: string; opset: number; irVersion: number; inputs?: string[]; outputs: string[] };
 }
 
 export interface RegistryModel {
@@ -98,6 +99,12 @@ export function parseRegistry(text: string): Registry {
         if (!isObj(e) || typeof e.sha256 !== 'string' || !SHA256_RE.test(e.sha256) || typeof e.bytes !== 'number') bad(`model ${name} version ${v}: file ${f} needs sha256 and bytes`);
       }
       if (typeof ver.onnx.file !== 'string' || !(ver.onnx.file in ver.files)) bad(`model ${name} version ${v}: onnx.file must be one of its files`);
+      for (const k of ['inputs', 'outputs'] as const) {
+        const names = ver.onnx[k];
+        if ((k === 'outputs' || names !== undefined) && !(Array.isArray(names) && names.length > 0 && names.every((n) => typeof n === 'string'))) {
+          bad(`model ${name} version ${v}: onnx.${k} must be a non-empty list of the graph's ${k.slice(0, -1)} names`);
+        }
+      }
     }
   }
   if (j.ensembles !== undefined) {

@@ -51,6 +51,7 @@ export const CONFIG_ENV = {
   DARKLENS_MAX_BATCH_MB: `largest batch body in MiB (default ${DEFAULT_LIMITS.maxBatchBodyBytes / 2 ** 20})`,
   DARKLENS_MAX_BATCH_ITEMS: `most cutouts per batch (default ${DEFAULT_LIMITS.maxBatchItems})`,
   DARKLENS_MAX_SIDE: `largest cutout side in pixels (default ${DEFAULT_LIMITS.maxSide})`,
+  DARKLENS_MAX_GUNZIP_MB: `largest decompressed size of a gzip upload in MiB (default ${DEFAULT_LIMITS.maxGunzipBytes / 2 ** 20})`,
 } as const;
 
 function list(v: string | undefined): string[] {
@@ -77,7 +78,7 @@ export function configFromEnv(env: Record<string, string | undefined>): ServiceC
       maxBatchBodyBytes: positive('DARKLENS_MAX_BATCH_MB', env.DARKLENS_MAX_BATCH_MB, DEFAULT_LIMITS.maxBatchBodyBytes, 2 ** 20),
       maxBatchItems: positive('DARKLENS_MAX_BATCH_ITEMS', env.DARKLENS_MAX_BATCH_ITEMS, DEFAULT_LIMITS.maxBatchItems),
       maxSide: positive('DARKLENS_MAX_SIDE', env.DARKLENS_MAX_SIDE, DEFAULT_LIMITS.maxSide),
-      maxGunzipBytes: DEFAULT_LIMITS.maxGunzipBytes,
+      maxGunzipBytes: positive('DARKLENS_MAX_GUNZIP_MB', env.DARKLENS_MAX_GUNZIP_MB, DEFAULT_LIMITS.maxGunzipBytes, 2 ** 20),
     },
   };
   const admin = env.DARKLENS_ADMIN_KEY?.trim();

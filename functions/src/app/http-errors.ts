@@ -17,13 +17,14 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   invalid_argument: 400,
   unauthorized: 401,
+  rate_limited: 429,
   unavailable: 503,
   integrity_mismatch: 503,
   diverged: 500,
   internal: 500,
 };
 
-export type HttpStatus = 400 | 401 | 404 | 413 | 415 | 422 | 500 | 503;
+export type HttpStatus = 400 | 401 | 404 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export function statusOf(code: ErrorCode): HttpStatus {
   return STATUS[code] as HttpStatus;

@@ -6,6 +6,7 @@
 import {
   DarklensError,
   ModelCalibration,
+  ONNX_INPUT,
   parseRegistry,
   readContract,
   resolveVersion,
@@ -18,6 +19,8 @@ import {
   type RegistryVersion,
 } from '@darklens/core';
 import type { InferenceEngine, ModelSession } from './engine.js';
+import { LazySession } from './lazy-session.js';
+import { serial, type Serial } from './serial.js';
 import type { ModelSource } from './model-source.js';
 
 export class LoadedModel {
@@ -70,16 +73,21 @@ async function readVerified(source: ModelSource, name: string, version: string, 
   return bytes;
 }
 
-async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version?: string): Promise<LoadedModel> {
+/** `opening`: open sessions lazily, one at a time through this queue; undefined: open at load. */
+async function loadVersion(source: ModelSource, engine: InferenceEngine, registry: Registry, name: string, version: string | undefined, opening: Serial | undefined): Promise<LoadedModel> {
   const { version: v, entry } = resolveVersion(registry, name, version);
   const read = (file: string): Promise<Uint8Array> => readVerified(source, name, v, entry, file);
-  const [onnx, calibration] = await Promise.all([read(entry.onnx.file), read('calibration.json')]);
+  const [onnx, calibration] = await Promise.all([opening === undefined ? read(entry.onnx.file) : undefined, read('calibration.json')]);
   const calibrated = ModelCalibration.fromJSON(new TextDecoder().decode(calibration));
   const ci = calibrated.input;
   if (ci.width !== entry.input.width || ci.height !== entry.input.height) {
     throw new DarklensError('integrity_mismatch', `model ${name} ${v}: calibration is for ${ci.width}x${ci.height} inputs, the registry says ${entry.input.width}x${entry.input.height}`);
   }
-  const session = await engine.createSession(onnx);
+  // Registries written before graphs took noise inputs list no inputs: those graphs take `input` alone.
+  const session =
+    opening !== undefined
+      ? new LazySession(`model ${name} ${v}`, entry.onnx.inputs ?? [ONNX_INPUT], entry.onnx.outputs, () => opening(async () => engine.createSession(await read(entry.onnx.file))))
+      : await engine.createSession(onnx ?? (await read(entry.onnx.file)));
   let contract: GraphContract;
   try {
     contract = readContract(`model ${name} ${v}`, session.inputNames, session.outputNames);
@@ -108,6 +116,7 @@ export class ModelSet {
     readonly loadedAt: string,
     private readonly source: ModelSource,
     private readonly engine: InferenceEngine,
+    private readonly opening?: Serial,
   ) {}
 
   get names(): string[] {
@@ -128,7 +137,7 @@ export class ModelSet {
     resolveVersion(this.registry, name, version); // 404 before any loading
     let p = this.others.get(`${name}/${version}`);
     if (p === undefined) {
-      p = loadVersion(this.source, this.engine, this.registry, name, version);
+      p = loadVersion(this.source, this.engine, this.registry, name, version, this.opening);
       this.others.set(`${name}/${version}`, p);
       p.catch(() => this.others.delete(`${name}/${version}`));
     }
@@ -178,6 +187,13 @@ export class ModelSet {
 export interface ModelStoreOptions {
   /** Serve only these models (default: every model of the registry). */
   models?: string[];
+  /**
+   * Open each model's ONNX session on its first run instead of at load (Workers: memory and start-up
+   * time go only to the models used). A load then reads and checks the registry and calibrations only;
+   * a model file that is missing or fails its sha256 is found at first use (503 for that model).
+   * Sessions open one at a time, so a model file's bytes are held only while its session is created.
+   */
+  lazySessions?: boolean;
 }
 
 export class ModelStore {
@@ -186,12 +202,16 @@ export class ModelStore {
   private generation = 0;
   /** Why the last load failed, while the previous set (if any) keeps serving. */
   lastError: string | undefined;
+  /** With lazy sessions: the queue they open through, shared by every set. */
+  private readonly opening: Serial | undefined;
 
   constructor(
     readonly source: ModelSource,
     readonly engine: InferenceEngine,
     private readonly options: ModelStoreOptions = {},
-  ) {}
+  ) {
+    this.opening = options.lazySessions === true ? serial() : undefined;
+  }
 
   get ready(): boolean {
     return this.set !== undefined;
@@ -237,7 +257,7 @@ export class ModelStore {
         names = this.options.models;
       }
       if (names.length === 0) throw new DarklensError('not_found', `registry ${this.source.location}/${REGISTRY_FILE} lists no models`);
-      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n)));
+      const settled = await Promise.allSettled(names.map((n) => loadVersion(this.source, this.engine, registry, n, undefined, this.opening)));
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed !== undefined) {
         await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.session.release()] : [])));
@@ -247,7 +267,7 @@ export class ModelStore {
         const m = (s as PromiseFulfilledResult<LoadedModel>).value;
         return [m.name, m] as const;
       }));
-      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine);
+      const set = new ModelSet(++this.generation, registry, models, new Date().toISOString(), this.source, this.engine, this.opening);
       const old = this.set;
       this.set = set;
       this.lastError = undefined;

@@ -21,6 +21,8 @@ export interface ServiceParts {
   metrics?: Metrics;
   /** Serve only these models (default: every model of the registry). */
   models?: string[];
+  /** Open each model's session on its first use (see ModelStoreOptions.lazySessions). */
+  lazySessions?: boolean;
 }
 
 export interface Service {
@@ -39,7 +41,7 @@ export interface Service {
 export function createService(parts: ServiceParts): Service {
   const config = parts.config ?? DEFAULT_CONFIG;
   const log = parts.log ?? (() => undefined);
-  const store = new ModelStore(parts.source, parts.engine, parts.models === undefined ? {} : { models: parts.models });
+  const store = new ModelStore(parts.source, parts.engine, { models: parts.models, lazySessions: parts.lazySessions });
   const app = createApp({ store, config, log, metrics: parts.metrics ?? new Metrics() });
   const ready = store.reload().then((set) => {
     log({ level: 'info', msg: 'models loaded', engine: parts.engine.name, registry: parts.source.location, models: set.names.map((n) => `${n}@${set.model(n).version}`) });

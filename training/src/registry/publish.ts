@@ -104,7 +104,8 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
       trainedAt: training.savedAt ?? null,
     },
     metrics: summary,
-    onnx: { file: onnxFile, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, outputs: [ONNX_RECONSTRUCTION, ...graph.contract.scores.map(scoreOutputName)] },
+    // The graph's own names: a lazily opened session (Workers) is checked against them.
+    onnx: { file: onnxFile, opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION, inputs: [...graph.session.inputNames], outputs: [...graph.session.outputNames] },
   };
   const files: Record<string, string | Uint8Array> = { [onnxFile]: onnx, 'calibration.json': calibrationPath };
   const pictures: { roc?: string; scores?: string; loss?: string } = {};
