@@ -23,7 +23,8 @@ export function builtWorker() {
 /**
  * The objects that hold the registry in `modelsDir` (or only its models `only`) in a bucket, in upload
  * order: every version's files under their registry paths, then registry.json (as it is, or listing
- * only the chosen models), so the Worker never reads a registry naming a file not yet there.
+ * only the chosen models and the ensembles made of them), so the Worker never reads a registry naming
+ * a file not yet there.
  */
 export function uploadPlan(modelsDir, only) {
   const registry = JSON.parse(readFileSync(join(modelsDir, 'registry.json'), 'utf8'));
@@ -31,6 +32,11 @@ export function uploadPlan(modelsDir, only) {
     const unknown = only.filter((name) => !(name in registry.models));
     if (unknown.length > 0) throw new Error(`${join(modelsDir, 'registry.json')} does not list ${unknown.join(', ')}`);
     registry.models = Object.fromEntries(only.map((name) => [name, registry.models[name]]));
+    // Ensembles with a member left out would make the registry invalid: they go too.
+    if (registry.ensembles !== undefined) {
+      registry.ensembles = Object.fromEntries(Object.entries(registry.ensembles).filter(([, e]) => e.members.every((m) => only.includes(m.model))));
+      if (registry.defaultEnsemble !== undefined && !(registry.defaultEnsemble in registry.ensembles)) delete registry.defaultEnsemble;
+    }
   }
   const plan = [];
   for (const [name, model] of Object.entries(registry.models)) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minMaxScale } from '@darklens/core';
-import { post, shippedService, simulatedLenses, SHIPPED_MODELS, type TestService } from '../helpers/service.js';
+import { post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, type TestService } from '../helpers/service.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -39,23 +39,23 @@ describe('health and metadata', () => {
   });
 
   it('model metadata lists versions, platform and tensor metadata; ready per model and version', async () => {
+    const registry = JSON.parse(readFileSync(join(SHIPPED_MODELS, 'registry.json'), 'utf8')) as { models: Record<string, { versions: Record<string, { onnx: { outputs: string[] } }> }> };
+    const dcae = registry.models.dcae!;
     const m = await get('/v2/models/dcae');
     expect(m).toEqual({
       status: 200,
       body: {
         name: 'dcae',
-        versions: ['v1'],
+        versions: Object.keys(dcae.versions),
         platform: 'onnxruntime_onnx',
+        // The protocol's clients send the scaled image; the noise model is estimated from it.
         inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 1, 64, 64] }],
-        outputs: [
-          { name: 'reconstruction', datatype: 'FP32', shape: [-1, 1, 64, 64] },
-          { name: 'score', datatype: 'FP32', shape: [-1] },
-        ],
+        outputs: dcae.versions[SHIPPED_VERSION]!.onnx.outputs.map((name) => ({ name, datatype: 'FP32', shape: name === 'reconstruction' ? [-1, 1, 64, 64] : [-1] })),
       },
     });
     expect((await get('/v2/models/dcae/versions/v1')).body.versions).toEqual(['v1']);
     expect(await get('/v2/models/vae/ready')).toEqual({ status: 200, body: { name: 'vae', ready: true } });
-    expect(await get('/v2/models/vae/versions/v1/ready')).toEqual({ status: 200, body: { name: 'vae', ready: true } });
+    expect(await get(`/v2/models/vae/versions/${SHIPPED_VERSION}/ready`)).toEqual({ status: 200, body: { name: 'vae', ready: true } });
     for (const path of ['/v2/models/nope', '/v2/models/nope/ready', '/v2/models/vae/versions/v7', '/v2/models/vae/versions/v7/ready']) {
       const r = await get(path);
       expect(r.status, path).toBe(404);
@@ -82,11 +82,17 @@ describe('inference', () => {
     const r = await infer('/v2/models/rbm/infer', request);
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(['id', 'model_name', 'model_version', 'outputs']);
-    expect(r.body).toMatchObject({ id: '42', model_name: 'rbm', model_version: 'v1' });
+    expect(r.body).toMatchObject({ id: '42', model_name: 'rbm', model_version: SHIPPED_VERSION });
     const outputs = r.body.outputs as { name: string; shape: number[]; datatype: string; data: number[] }[];
     expect(outputs.map((o) => [o.name, o.shape, o.datatype])).toEqual([['score', [2], 'FP32']]);
-    const session = await ort.InferenceSession.create(readFileSync(join(SHIPPED_MODELS, 'rbm', 'v1', 'model.onnx')));
-    const direct = await session.run({ input: new ort.Tensor('float32', data, [2, 1, 64, 64]) });
+    const session = await ort.InferenceSession.create(readFileSync(join(SHIPPED_MODELS, 'rbm', SHIPPED_VERSION, 'model.onnx')));
+    const feeds: Record<string, ort.Tensor> = { input: new ort.Tensor('float32', data, [2, 1, 64, 64]) };
+    // The MSE output of a noise-aware graph uses the noise model only to mask: unit variance masks nothing.
+    if (session.inputNames.includes('variance')) {
+      feeds.variance = new ort.Tensor('float32', new Float32Array(data.length).fill(1), [2, 1, 64, 64]);
+      feeds.noise = new ort.Tensor('float32', new Float32Array(4), [2, 2]);
+    }
+    const direct = await session.run(feeds);
     await session.release();
     expect(outputs[0]!.data).toEqual(Array.from(direct.score!.data as Float32Array));
   });

@@ -2,15 +2,28 @@
  * The scoring app in-process over the shipped registry (onnxruntime-node), plus simulated lens
  * cutouts to send it, for the service and contract suites.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { writeFits, writeNpy, type Cutout } from '@darklens/core';
+import { parseRegistry, writeFits, writeNpy, type Cutout } from '@darklens/core';
 import { createService, type ModelStore, type ServiceConfig, DEFAULT_CONFIG, type LogRecord, type App } from '@darklens/functions';
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { renderRange, resolveSpec, type LensClass } from '@darklens/training';
 import { ROOT } from './cli.js';
 
 export const SHIPPED_MODELS = join(ROOT, 'models');
+
+/**
+ * The version the shipped registry serves: every model's default (they are registered together).
+ * Tests that add a version of their own name it NEW_VERSION, which the registry does not have.
+ */
+export const SHIPPED_VERSION: string = (() => {
+  const reg = parseRegistry(readFileSync(join(SHIPPED_MODELS, 'registry.json'), 'utf8'));
+  const defaults = new Set(Object.values(reg.models).map((m) => m.default));
+  if (defaults.size !== 1) throw new Error(`the shipped models have different default versions (${[...defaults].join(', ')}); the tests assume one`);
+  return [...defaults][0]!;
+})();
+export const NEW_VERSION = 'v99';
 
 export interface TestService {
   app: App;

@@ -13,7 +13,7 @@ import { createLambdaApp, registryPoller, s3Source, sourceFromEnv, type LambdaAp
 import { ortNodeEngine } from '@darklens/functions/node';
 import { invokeBuffered } from '../helpers/lambda.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
 
 const PREFIX = 'registry/';
 const lens = simulatedLenses('no_sub', 1, 31)[0]!;
@@ -30,17 +30,17 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => s3?.close());
 
-/** Uploads `version` of `model`: a copy of v1's files, with `files` instead where given. */
+/** Uploads `version` of `model`: a copy of the shipped version's files, with `files` instead where given. */
 async function putVersion(model: string, version: string, files: Record<string, Uint8Array> = {}): Promise<void> {
   for (const f of ['model.onnx', 'calibration.json', 'card.md', 'roc.png', 'scores.png', 'loss.png']) {
-    await s3.put(`${PREFIX}${model}/${version}/${f}`, files[f] ?? (await readFile(join(SHIPPED_MODELS, model, 'v1', f))));
+    await s3.put(`${PREFIX}${model}/${version}/${f}`, files[f] ?? (await readFile(join(SHIPPED_MODELS, model, SHIPPED_VERSION, f))));
   }
 }
 
-/** Rewrites registry.json with `version` (v1's entry) as the default of `model`. */
+/** Rewrites registry.json with `version` (the shipped version's entry) as the default of `model`. */
 async function putRegistry(model: string, version: string): Promise<void> {
   const m = registry.models[model]!;
-  m.versions[version] = m.versions.v1;
+  m.versions[version] = m.versions[SHIPPED_VERSION];
   m.previousDefaults.push(m.default);
   m.default = version;
   await s3.put(`${PREFIX}registry.json`, JSON.stringify(registry));
@@ -85,7 +85,7 @@ describe('the models bucket', () => {
     expect(source.downloads).toBe(before);
     for (let i = 0; i < 2; i++) {
       const png = await invokeBuffered(app.handler, req('/v1/models/vae/files/roc.png'), 'http-api');
-      expect(new Uint8Array(await png.arrayBuffer())).toEqual(new Uint8Array(await readFile(join(SHIPPED_MODELS, 'vae', 'v1', 'roc.png'))));
+      expect(new Uint8Array(await png.arrayBuffer())).toEqual(new Uint8Array(await readFile(join(SHIPPED_MODELS, 'vae', SHIPPED_VERSION, 'roc.png'))));
     }
     expect(source.downloads).toBe(before + 1);
   });
@@ -93,29 +93,29 @@ describe('the models bucket', () => {
   it('reloads when the registry\'s ETag changes, fetching only the new version\'s files', async () => {
     const before = source.downloads;
     const tag = source.loadedRegistryTag;
-    await publish('rbm', 'v2');
-    expect(await servedVersion(app, 'rbm')).toBe('v2');
+    await publish('rbm', NEW_VERSION);
+    expect(await servedVersion(app, 'rbm')).toBe(NEW_VERSION);
     expect(source.loadedRegistryTag).not.toBe(tag);
-    // registry.json + rbm v2's onnx and calibration; the other models' files answered 304 Not Modified.
+    // registry.json + the new rbm version's onnx and calibration; the other models' files answered 304 Not Modified.
     expect(source.downloads).toBe(before + 3);
     expect(logs.some((l) => l.msg === 'registry reloaded')).toBe(true);
     const r = (await (await invokeBuffered(app.handler, req('/v1/score/batch?models=rbm,dcae', writeNpy(lens.data, [1, 64, 64])), 'function-url')).json()) as ScoreResult;
-    expect([r.models.rbm!.version, r.models.dcae!.version]).toEqual(['v2', 'v1']);
+    expect([r.models.rbm!.version, r.models.dcae!.version]).toEqual([NEW_VERSION, SHIPPED_VERSION]);
   });
 
   it('loads a registry uploaded before the files it lists once they are there', async () => {
     await putRegistry('vae', 'v5');
-    expect(await servedVersion(app, 'vae'), 'the files are missing: still v1').toBe('v1');
+    expect(await servedVersion(app, 'vae'), 'the files are missing: still the shipped version').toBe(SHIPPED_VERSION);
     expect(app.service.store.lastError).toMatch(/vae\/v5\/model\.onnx does not exist/);
     await putVersion('vae', 'v5');
     expect(await servedVersion(app, 'vae'), 'the same registry, tried again').toBe('v5');
   });
 
   it('refuses a new version whose file does not match its sha256, and keeps serving the previous set', async () => {
-    const onnx = new Uint8Array(await readFile(join(SHIPPED_MODELS, 'aae', 'v1', 'model.onnx')));
+    const onnx = new Uint8Array(await readFile(join(SHIPPED_MODELS, 'aae', SHIPPED_VERSION, 'model.onnx')));
     onnx[onnx.length - 10]! ^= 0xff;
-    await publish('aae', 'v2', { 'model.onnx': onnx });
-    expect(await servedVersion(app, 'aae')).toBe('v1');
+    await publish('aae', NEW_VERSION, { 'model.onnx': onnx });
+    expect(await servedVersion(app, 'aae')).toBe(SHIPPED_VERSION);
     expect(logs.some((l) => l.level === 'error' && String(l.msg).startsWith('registry reload failed') && /sha256/.test(String(l.error)))).toBe(true);
     expect(app.service.store.lastError).toMatch(/sha256/);
     expect((await invokeBuffered(app.handler, req('/v1/score?models=aae', fitsOf(lens)), 'function-url')).status).toBe(200);

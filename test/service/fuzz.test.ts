@@ -152,7 +152,7 @@ function inferProblems(r: unknown): string[] {
   if (!isObj(r) || r.model_name !== 'dcae' || !Array.isArray(r.outputs) || r.outputs.length === 0) return ['not an OIP infer response'];
   const p: string[] = [];
   for (const o of r.outputs as unknown[]) {
-    if (!isObj(o) || !['reconstruction', 'score'].includes(String(o.name)) || o.datatype !== 'FP32' || !Array.isArray(o.shape) || !Array.isArray(o.data)) {
+    if (!isObj(o) || !/^(reconstruction|score(_[a-z0-9]+)?)$/.test(String(o.name)) || o.datatype !== 'FP32' || !Array.isArray(o.shape) || !Array.isArray(o.data)) {
       p.push(`output ${show(isObj(o) ? o.name : o)} is malformed`);
       continue;
     }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createService, type InferenceEngine, type ScoreResult } from '@darklens/functions';
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION } from '../helpers/service.js';
 
 /** onnxruntime-node, counting the sessions it opens (and how many at once) and releases. */
 function countingEngine(): InferenceEngine & { opened: number; released: number; mostAtOnce: number } {
@@ -75,7 +75,7 @@ describe('lazy sessions', () => {
 
   it('refuse a graph whose outputs disagree with the registry at first use (503), releasing it', async () => {
     const registry = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as { models: Record<string, { versions: Record<string, { onnx: { outputs: string[] } }> }> };
-    registry.models.rbm!.versions.v1!.onnx.outputs = ['reconstruction', 'score', 'residual'];
+    registry.models.rbm!.versions[SHIPPED_VERSION]!.onnx.outputs.push('residual'); // the graph has no residual output
     const other = await mkdtemp(join(tmpdir(), 'darklens-lazy-'));
     try {
       await cp(dir, other, { recursive: true });
@@ -85,7 +85,7 @@ describe('lazy sessions', () => {
       await ready;
       const r = await post(app, '/v1/score?models=rbm', fitsOf(lens));
       expect(r.status).toBe(503);
-      expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'integrity_mismatch', message: expect.stringMatching(/rbm v1.*residual/) as unknown });
+      expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'integrity_mismatch', message: expect.stringMatching(new RegExp(`rbm ${SHIPPED_VERSION}.*residual`)) as unknown });
       expect([engine.opened, engine.released]).toEqual([1, 1]);
       expect((await post(app, '/v1/score?models=dcae', fitsOf(lens))).status, 'the other models serve').toBe(200);
       store.close();
@@ -98,12 +98,12 @@ describe('lazy sessions', () => {
     const engine = countingEngine();
     const { app, store, ready } = createService({ source: folderSource(dir), engine, lazySessions: true });
     await ready;
-    const onnx = join(dir, 'aae', 'v1', 'model.onnx');
+    const onnx = join(dir, 'aae', SHIPPED_VERSION, 'model.onnx');
     await rename(onnx, `${onnx}.away`);
     try {
       const r = await post(app, '/v1/score?models=aae', fitsOf(lens));
       expect(r.status).toBe(503);
-      expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/model aae v1 could not be loaded/) as unknown });
+      expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(new RegExp(`model aae ${SHIPPED_VERSION} could not be loaded`)) as unknown });
     } finally {
       await rename(`${onnx}.away`, onnx);
     }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, DEFAULT_CONFIG, type InferenceEngine, type ScoreResult } from '@darklens/functions';
 import { folderSource } from '@darklens/functions/node';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
 
 const lens = simulatedLenses('no_sub', 1)[0]!;
 
@@ -61,9 +61,9 @@ describe('metrics, logs and docs', () => {
     expect(text).toMatch(/^darklens_http_requests_total\{method="POST",route="\/v1\/score",status="415"\} 1$/m);
     expect(text).toMatch(/^darklens_http_requests_total\{method="GET",route="\/v1\/models\/:name",status="404"\} 1$/m);
     expect(text).toMatch(/^darklens_http_request_duration_seconds_count\{route="\/v1\/score"\} 2$/m);
-    expect(text).toMatch(/^darklens_normalized_score_count\{model="dcae",version="v1"\} 1$/m);
+    expect(text).toMatch(new RegExp(`^darklens_normalized_score_count\\{model="dcae",version="${SHIPPED_VERSION}"\\} 1$`, 'm'));
     expect(text).toMatch(/^darklens_cutouts_total\{outcome="unsupported_format"\} 1$/m);
-    expect(text).toMatch(/^darklens_model_info\{model="rbm",version="v1"\} 1$/m);
+    expect(text).toMatch(new RegExp(`^darklens_model_info\\{model="rbm",version="${SHIPPED_VERSION}"\\} 1$`, 'm'));
     for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [\d.e+-]+)$/);
   });
 
@@ -101,15 +101,15 @@ describe('registry reload', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  async function publishV2(): Promise<void> {
-    // v2 of dcae and rbm: the same files under a new version, made the default of both at once.
+  async function publishNew(): Promise<void> {
+    // A new version of dcae and rbm: the same files under a new name, made the default of both at once.
     const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as { models: Record<string, { default: string; previousDefaults: string[]; versions: Record<string, unknown> }> };
     for (const name of ['dcae', 'rbm']) {
-      await cp(join(dir, name, 'v1'), join(dir, name, 'v2'), { recursive: true });
+      await cp(join(dir, name, SHIPPED_VERSION), join(dir, name, NEW_VERSION), { recursive: true });
       const m = reg.models[name]!;
-      m.versions.v2 = m.versions.v1;
+      m.versions[NEW_VERSION] = m.versions[SHIPPED_VERSION];
       m.previousDefaults.push(m.default);
-      m.default = 'v2';
+      m.default = NEW_VERSION;
     }
     await writeFile(join(dir, 'registry.json'), JSON.stringify(reg));
   }
@@ -117,7 +117,7 @@ describe('registry reload', () => {
   it('swaps atomically: requests during the reload all succeed, each on one version', async () => {
     const { app, store, ready } = createService({ source: folderSource(dir), engine: (await import('@darklens/functions/node')).ortNodeEngine(), config: { ...DEFAULT_CONFIG, adminKey: 'admin' } });
     await ready;
-    await publishV2();
+    await publishNew();
     const body = fitsOf(lens);
     const requests = Array.from({ length: 24 }, () => post(app, '/v1/score?models=dcae,rbm', body));
     const reload = post(app, '/admin/reload', '', { authorization: 'Bearer admin' });
@@ -125,15 +125,15 @@ describe('registry reload', () => {
     const results = await Promise.all([...requests, ...more]);
     const r = await reload;
     expect(r.status).toBe(200);
-    expect(((await r.json()) as { models: Record<string, string> }).models.dcae).toBe('v2');
+    expect(((await r.json()) as { models: Record<string, string> }).models.dcae).toBe(NEW_VERSION);
     for (const res of results) {
       expect(res.status).toBe(200);
       const { models } = (await res.json()) as ScoreResult;
-      expect(['v1', 'v2']).toContain(models.dcae!.version);
+      expect([SHIPPED_VERSION, NEW_VERSION]).toContain(models.dcae!.version);
       expect(models.rbm!.version, 'one request, one registry generation').toBe(models.dcae!.version);
     }
     const after = (await (await post(app, '/v1/score?models=dcae', body)).json()) as ScoreResult;
-    expect(after.models.dcae!.version).toBe('v2');
+    expect(after.models.dcae!.version).toBe(NEW_VERSION);
     expect((await post(app, '/admin/reload', '')).status).toBe(401);
     store.close();
   });
@@ -141,7 +141,7 @@ describe('registry reload', () => {
   it('refuses a model file that does not match its sha256 and keeps serving the previous set', async () => {
     const { store, ready } = createService({ source: folderSource(dir), engine: (await import('@darklens/functions/node')).ortNodeEngine() });
     const first = await ready;
-    const onnx = join(dir, 'aae', 'v1', 'model.onnx'); // aae's default stays v1 through this suite
+    const onnx = join(dir, 'aae', SHIPPED_VERSION, 'model.onnx'); // aae's default stays the shipped one through this suite
     const bytes = await readFile(onnx);
     bytes[bytes.length - 10]! ^= 0xff;
     await writeFile(onnx, bytes);
@@ -188,7 +188,7 @@ describe('model files', () => {
     const roc = await svc.app.request('/v1/models/vae/files/roc.png');
     expect(roc.status).toBe(200);
     expect(roc.headers.get('content-type')).toBe('image/png');
-    expect(Buffer.from(await roc.arrayBuffer()).equals(await readFile(join(SHIPPED_MODELS, 'vae', 'v1', 'roc.png')))).toBe(true);
+    expect(Buffer.from(await roc.arrayBuffer()).equals(await readFile(join(SHIPPED_MODELS, 'vae', SHIPPED_VERSION, 'roc.png')))).toBe(true);
     const card = await svc.app.request('/v1/models/vae/files/card.md');
     expect(await card.text()).toMatch(/^# /m);
     for (const bad of ['model.onnx', 'calibration.json', '..%2Fregistry.json', 'nope.png']) {

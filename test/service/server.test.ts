@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectBadInput, requireBuiltCli, ROOT, runCli } from '../helpers/cli.js';
 import type { ScoreResult } from '@darklens/functions';
-import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
 import { startServerProcess } from '../helpers/server.js';
 
 const lens = simulatedLenses('no_sub', 1)[0]!;
@@ -15,7 +15,7 @@ describe('darklens serve', () => {
   it('serves the shipped models and drains an in-flight batch on SIGTERM before exiting 0', async () => {
     const server = await startServerProcess(['--quiet']);
     const loaded = server.logs.find((l) => l.msg === 'models loaded');
-    expect(loaded).toMatchObject({ models: ['dcae@v1', 'vae@v1', 'aae@v1', 'rbm@v1'] });
+    expect(loaded).toMatchObject({ models: ['dcae', 'vae', 'aae', 'rbm'].map((m) => `${m}@${SHIPPED_VERSION}`) });
     expect(loaded!.engine).toMatch(/worker thread/);
     // Inference on the worker threads gives exactly what it gives on the calling thread.
     const single = await fetch(`${server.url}/v1/score`, { method: 'POST', body: fitsOf(lens) as Uint8Array<ArrayBuffer> });
@@ -50,24 +50,24 @@ describe('darklens serve', () => {
         const r = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { name: string; version: string }[] };
         return r.models.find((m) => m.name === 'rbm')!.version;
       };
-      expect(await version()).toBe('v1');
-      await cp(join(dir, 'rbm', 'v1'), join(dir, 'rbm', 'v2'), { recursive: true });
+      expect(await version()).toBe(SHIPPED_VERSION);
+      await cp(join(dir, 'rbm', SHIPPED_VERSION), join(dir, 'rbm', NEW_VERSION), { recursive: true });
       const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as { models: Record<string, { default: string; previousDefaults: string[]; versions: Record<string, unknown> }> };
-      reg.models.rbm!.versions.v2 = reg.models.rbm!.versions.v1;
-      reg.models.rbm!.previousDefaults.push('v1');
-      reg.models.rbm!.default = 'v2';
+      reg.models.rbm!.versions[NEW_VERSION] = reg.models.rbm!.versions[SHIPPED_VERSION];
+      reg.models.rbm!.previousDefaults.push(SHIPPED_VERSION);
+      reg.models.rbm!.default = NEW_VERSION;
       await writeFile(join(dir, 'registry.json.tmp'), JSON.stringify(reg));
       await cp(join(dir, 'registry.json.tmp'), join(dir, 'registry.json'));
       const deadline = Date.now() + 15_000;
-      while ((await version()) !== 'v2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect(await version()).toBe('v2');
+      while ((await version()) !== NEW_VERSION && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await version()).toBe(NEW_VERSION);
       expect(server.logs.some((l) => l.msg === 'registry reloaded')).toBe(true);
 
       await writeFile(join(dir, 'registry.json'), '{ not json');
       const until = Date.now() + 15_000;
       while (!server.logs.some((l) => l.msg === 'registry reload failed; still serving the previous models') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
       expect(server.logs.some((l) => l.level === 'error' && String(l.msg).startsWith('registry reload failed'))).toBe(true);
-      expect(await version()).toBe('v2');
+      expect(await version()).toBe(NEW_VERSION);
       expect(await server.stop()).toBe(0);
     });
   });

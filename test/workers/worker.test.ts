@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRegistry, writeNpy, type Cutout } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
-import { fitsOf, simulatedLenses, SHIPPED_MODELS } from '../helpers/service.js';
+import { fitsOf, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
 import { putRegistry, startWorkerd, type WorkerdRuntime } from '../helpers/workerd.js';
 
 const MODELS = ['dcae', 'vae', 'aae', 'rbm'];
@@ -77,7 +77,7 @@ describe('the Worker with the shipped models', () => {
     expect(gz.input.format).toBe('fits');
     expect(npy.input).toMatchObject({ format: 'npy', assumedPixelScale: true });
     for (const m of MODELS) {
-      expect(fits.models[m]!.version).toBe('v1');
+      expect(fits.models[m]!.version).toBe(SHIPPED_VERSION);
       expect(gz.models[m]!.loss).toBe(fits.models[m]!.loss);
       // NPY carries no pixel scale: the model's is assumed, which is this lens's, so the pixels are the same.
       expect(npy.models[m]!.loss).toBe(fits.models[m]!.loss);
@@ -103,7 +103,8 @@ describe('the Worker with the shipped models', () => {
   it('answers the Open Inference Protocol: metadata and infer on the raw graph', async () => {
     expect(await json(await get(rt, '/v2/health/ready'))).toEqual({ ready: true });
     const meta = await json<{ outputs: { name: string }[] }>(await get(rt, '/v2/models/vae'));
-    expect(meta.outputs.map((o) => o.name)).toEqual(['reconstruction', 'score']);
+    expect(meta.outputs.map((o) => o.name).slice(0, 2)).toEqual(['reconstruction', 'score']);
+    expect(meta.outputs.map((o) => o.name).slice(2).every((n) => /^score_[a-z0-9]+$/.test(n))).toBe(true);
     const pixels = Array.from({ length: 4096 }, (_, k) => (k % 64) / 63);
     const r = await json<{ model_name: string; outputs: { name: string; shape: number[]; data: number[] }[] }>(
       await post(rt, '/v2/models/vae/infer', JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1, 64, 64], datatype: 'FP32', data: pixels }] }), { 'content-type': 'application/json' }),
@@ -235,7 +236,7 @@ describe('the registry in R2', () => {
       expect(r.error.message).toMatch(/registry\.json does not exist/);
       await putRegistry(rt.bucket, SHIPPED_MODELS, ['aae']);
       const ok = await json<ScoreResult>(await post(rt, '/v1/score?models=aae', fitsOf(lenses[0]!)));
-      expect(ok.models.aae!.version).toBe('v1');
+      expect(ok.models.aae!.version).toBe(SHIPPED_VERSION);
     } finally {
       await rt.close();
     }
@@ -245,23 +246,27 @@ describe('the registry in R2', () => {
     const rt = await startWorkerd({ only: ['dcae', 'rbm'], vars: { DARKLENS_REGISTRY_CHECK_SECONDS: '0' } });
     try {
       const before = await json<ScoreResult>(await post(rt, '/v1/score?models=rbm,dcae', fitsOf(lenses[0]!)));
-      expect(before.models.rbm!.version).toBe('v1');
-      // Publish rbm v2 (v1's files under a new version) but leave its model.onnx out of the bucket.
+      expect(before.models.rbm!.version).toBe(SHIPPED_VERSION);
+      // Publish a new rbm version (the shipped one's files under a new name) but leave its model.onnx out of the bucket.
       const registry = parseRegistry(await readFile(`${SHIPPED_MODELS}/registry.json`, 'utf8'));
       const rbm = registry.models.rbm!;
-      registry.models = { dcae: registry.models.dcae!, rbm: { ...rbm, default: 'v2', versions: { ...rbm.versions, v2: rbm.versions.v1! } } };
-      for (const f of Object.keys(rbm.versions.v1!.files)) if (f !== 'model.onnx') await rt.bucket.put(`rbm/v2/${f}`, new Uint8Array(await readFile(`${SHIPPED_MODELS}/rbm/v1/${f}`)));
+      registry.models = { dcae: registry.models.dcae!, rbm: { ...rbm, default: NEW_VERSION, versions: { ...rbm.versions, [NEW_VERSION]: rbm.versions[SHIPPED_VERSION]! } } };
+      delete registry.ensembles;
+      delete registry.defaultEnsemble;
+      for (const f of Object.keys(rbm.versions[SHIPPED_VERSION]!.files)) {
+        if (f !== 'model.onnx') await rt.bucket.put(`rbm/${NEW_VERSION}/${f}`, new Uint8Array(await readFile(`${SHIPPED_MODELS}/rbm/${SHIPPED_VERSION}/${f}`)));
+      }
       await rt.bucket.put('registry.json', JSON.stringify(registry));
       // The look at the registry happens after a response; the next requests get the new set.
       await (await get(rt, '/v2/health/live')).text();
       await eventually(() => rt.logs.some((l) => l.msg === 'registry reloaded'), 'the reload');
       const missing = await json<ErrorBody>(await post(rt, '/v1/score?models=rbm', fitsOf(lenses[0]!)), 503);
-      expect(missing.error.message).toMatch(/rbm v2 could not be loaded: .*rbm\/v2\/model\.onnx does not exist/);
+      expect(missing.error.message).toMatch(new RegExp(`rbm ${NEW_VERSION} could not be loaded: .*rbm/${NEW_VERSION}/model\\.onnx does not exist`));
       const dcae = await json<ScoreResult>(await post(rt, '/v1/score?models=dcae', fitsOf(lenses[0]!)));
       expect(dcae.models.dcae!.loss).toBe(before.models.dcae!.loss);
-      await rt.bucket.put('rbm/v2/model.onnx', new Uint8Array(await readFile(`${SHIPPED_MODELS}/rbm/v1/model.onnx`)));
+      await rt.bucket.put(`rbm/${NEW_VERSION}/model.onnx`, new Uint8Array(await readFile(`${SHIPPED_MODELS}/rbm/${SHIPPED_VERSION}/model.onnx`)));
       const after = await json<ScoreResult>(await post(rt, '/v1/score?models=rbm', fitsOf(lenses[0]!)));
-      expect(after.models.rbm!.version).toBe('v2');
+      expect(after.models.rbm!.version).toBe(NEW_VERSION);
       expect(after.models.rbm!.loss).toBe(before.models.rbm!.loss);
     } finally {
       await rt.close();

@@ -11,7 +11,7 @@ export const ScoreQuerySchema = z
   .object({
     models: csv('Comma-separated model names (default: every served model).', 'dcae,vae'),
     score: z.string().optional().openapi({
-      description: 'The anomaly score every model uses: mse, chi2, psf, mf or mf2 (see /v1/models for what each model calibrates). Default: each model\'s calibrated default.',
+      description: 'The anomaly score every model uses: mse, chi2, psf, mf, mf2 or sharp (see /v1/models for what each model calibrates). Default: each model\'s calibrated default.',
       example: 'mf',
     }),
     threshold: z.string().optional().openapi({

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DarklensError, ONNX_RECONSTRUCTION, parseModelCalibration, scoreFile, scoreOutputName } from '@darklens/core';
+import { DarklensError, parseModelCalibration, scoreFile } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { checkpointOnnx } from '../export/export-checkpoint.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../export/export.js';
