@@ -4,7 +4,7 @@
 // Steps, each a darklens command (printed before it runs), each skipped when its output is already
 // complete, so an interrupted build resumes where it stopped:
 //   1. splits      data/<preset>/: no_sub_train (25,000), no_sub_test, spherical_test, vortex_test (2,500 each)
-//   2. simulate    data/<preset>/no_sub_calib.npy (10,000 smooth lenses, only for calibration) and
+//   2. simulate    data/<preset>/no_sub_calib.npy (20,000 smooth lenses, only for calibration) and
 //                  data/<preset>/val/{no_sub,spherical,vortex}.npy (1,000 each, only for choosing)
 //   3. splits      data/<preset>-mc/: the test sets' mass-conserving twins (same lenses, the subhalos'
 //                  mass taken from the host); simulate data/<preset>-mc/val likewise
@@ -29,7 +29,7 @@ const HELP = `usage: npm run build-models -- [--preset NAME] [--seed N] [--jobs 
   --seed         seed of the data and of training (default 0)
   --train, --test  training images, and test (and calibration) images per class (default 25000, 2500)
   --val          validation images per class, for choosing default scores and ensembles (default 1000)
-  --calib        calibration images (default 10000: thresholds at 1% FPR within about 10%)
+  --calib        calibration images (default 20000: thresholds at 1% FPR within about 7%)
   --epochs       epochs of every model (default: each model's default budget, see darklens train --help)
   --workdir      folder that data/, runs/, reports/ and the registry are relative to (default: the repository)
   --jobs         models trained at once, one process each (default 2)
@@ -37,7 +37,7 @@ const HELP = `usage: npm run build-models -- [--preset NAME] [--seed N] [--jobs 
   --new-version  version name to register (default: the next of v1, v2, ...); registered versions become the default
 Works in data/<preset>, runs/<preset>, reports/<preset>; finished steps are skipped.`;
 
-const opts = { preset: 'model-a', seed: '0', jobs: '2', registry: 'models', newVersion: undefined, train: '25000', test: '2500', val: '1000', calib: '10000', epochs: undefined, workdir: ROOT };
+const opts = { preset: 'model-a', seed: '0', jobs: '2', registry: 'models', newVersion: undefined, train: '25000', test: '2500', val: '1000', calib: '20000', epochs: undefined, workdir: ROOT };
 const KEYS = { '--preset': 'preset', '--seed': 'seed', '--jobs': 'jobs', '--registry': 'registry', '--new-version': 'newVersion', '--train': 'train', '--test': 'test', '--val': 'val', '--calib': 'calib', '--epochs': 'epochs', '--workdir': 'workdir' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {

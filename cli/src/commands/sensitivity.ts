@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { SCORE_NAMES } from '@darklens/core';
-import { DEFAULT_F_SUBS, defaultThreads, findCheckpoints, MODEL_NAMES, PRESET_NAMES, resolveSpec, sensitivity, type BackendName } from '@darklens/training';
+import { DEFAULT_F_SUBS, DEFAULT_SCORE, defaultThreads, findCheckpoints, MODEL_NAMES, PRESET_NAMES, resolveSpec, sensitivity, type BackendName } from '@darklens/training';
 import { int, num, withBackendOption } from '../options.js';
 import { ProgressBar } from '../progress.js';
 import { runSignal } from '../context.js';
@@ -33,7 +33,7 @@ export function sensitivityCommand(): Command {
     .option('-s, --seed <n>', 'seed of the test sets', int('seed', 0, 0xffffffff), 0)
     .option('-o, --out <dir>', 'output folder (data/, sensitivity.json, sensitivity.md, sensitivity.png)', 'reports/sensitivity')
     .option('-j, --threads <n>', 'simulation worker threads (0 = the calling thread)', int('threads', 0, 256), defaultThreads())
-    .option('--score <name>', `the score of the printed table and the plot (the files hold every score): ${SCORE_NAMES.join(', ')}`, 'mse')
+    .option('--score <name>', `the score of the printed table and the plot (the files hold every score): ${SCORE_NAMES.join(', ')}, or ${DEFAULT_SCORE}: each model's calibrated default`, DEFAULT_SCORE)
     .option('-q, --quiet', 'no progress bars');
   withBackendOption(cmd);
   cmd.addHelpText('after', '\nExample:\n  darklens sensitivity --checkpoints checkpoints --preset model-a --f-sub 0.02,0.05,0.1,0.25 --out reports/sensitivity\n');
@@ -77,8 +77,9 @@ export function sensitivityCommand(): Command {
     const header = ['model', 'score', ...r.fSubs.map((f) => `f_sub ${f}`)];
     process.stdout.write(header.join('\t') + '\n');
     for (const c of r.checkpoints) {
-      const cells = r.fSubs.map((f) => r.rows.find((x) => x.model === c.name && x.score === o.score && x.fSub === f)?.aucPooled.toFixed(3) ?? '-');
-      process.stdout.write([c.name, o.score, ...cells].join('\t') + '\n');
+      const score = r.plotted[c.name]!;
+      const cells = r.fSubs.map((f) => r.rows.find((x) => x.model === c.name && x.score === score && x.fSub === f)?.aucPooled.toFixed(3) ?? '-');
+      process.stdout.write([c.name, score, ...cells].join('\t') + '\n');
     }
     process.stdout.write(`wrote ${r.files.markdown}, ${r.files.json}, ${r.files.plot}\n`);
   });

@@ -6,10 +6,10 @@
  * mass. The no_sub set (its own seed) is shared by every f_sub. Writes sensitivity.json,
  * sensitivity.md and sensitivity.png (AUC against f_sub, log axis) to a folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DarklensError, MSE_SCORE } from '@darklens/core';
+import { dirname, join } from 'node:path';
+import { DarklensError, MSE_SCORE, parseModelCalibration } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { rocAuc } from '../metrics/roc.js';
 import { hashSeed } from '../simulate/rng.js';
@@ -38,8 +38,20 @@ export interface SensitivityOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   signal?: AbortSignal;
   log?: (msg: string) => void;
-  /** The score of the plot (default: mse); the rows hold every score of each model's graph. */
+  /**
+   * The score of the plot (default: mse), or DEFAULT_SCORE: each model's calibrated default (mse for
+   * a model without calibration.json); the rows hold every score of each model's graph.
+   */
   score?: string;
+}
+
+/** `score` that plots each model's own calibrated default score. */
+export const DEFAULT_SCORE = 'default';
+
+/** The default score recorded in the calibration.json beside a checkpoint (or an .onnx file); mse when there is none. */
+export function calibratedDefaultScore(checkpoint: string): string {
+  const file = join(checkpoint.toLowerCase().endsWith('.onnx') ? dirname(checkpoint) : checkpoint, 'calibration.json');
+  return existsSync(file) ? parseModelCalibration(JSON.parse(readFileSync(file, 'utf8'))).defaultScore : MSE_SCORE;
 }
 
 export interface SensitivityRow {
@@ -61,8 +73,10 @@ export interface SensitivityResult {
   seed: number;
   fSubs: number[];
   checkpoints: { name: string; dir: string }[];
-  /** The score plotted. */
+  /** The score plotted ('default': each model's, in plotted). */
   score: string;
+  /** The score plotted for each model, by model name. */
+  plotted: Record<string, string>;
   rows: SensitivityRow[];
   files: { json: string; markdown: string; plot: string };
 }
@@ -159,6 +173,7 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
     fSubs,
     checkpoints: opts.checkpoints,
     score: opts.score ?? MSE_SCORE,
+    plotted: Object.fromEntries(opts.checkpoints.map((c) => [c.name, opts.score === DEFAULT_SCORE ? calibratedDefaultScore(c.dir) : (opts.score ?? MSE_SCORE)])),
     rows,
     files,
   };
@@ -169,13 +184,14 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
 }
 
 /** Pooled AUC against f_sub (log axis), one line per model, chance at 0.5. */
-export function sensitivityPlot(r: Pick<SensitivityResult, 'rows' | 'checkpoints' | 'preset' | 'score'>): Uint8Array {
+export function sensitivityPlot(r: Pick<SensitivityResult, 'rows' | 'checkpoints' | 'preset' | 'score' | 'plotted'>): Uint8Array {
   const series = r.checkpoints.map((c) => {
-    const rows = r.rows.filter((x) => x.model === c.name && x.score === r.score);
-    return { name: c.name, x: rows.map((x) => x.fSub), y: rows.map((x) => x.aucPooled) };
+    const score = r.plotted[c.name] ?? r.score;
+    const rows = r.rows.filter((x) => x.model === c.name && x.score === score);
+    return { name: r.score === DEFAULT_SCORE ? `${c.name} ${score}` : c.name, x: rows.map((x) => x.fSub), y: rows.map((x) => x.aucPooled) };
   });
   return linePlot(series, {
-    title: `Pooled ROC AUC vs f_sub (${r.preset}, score ${r.score})`,
+    title: `Pooled ROC AUC vs f_sub (${r.preset}, ${r.score === DEFAULT_SCORE ? "each model's default score" : `score ${r.score}`})`,
     xLabel: 'f_sub (substructure mass fraction of the host)',
     yLabel: 'AUC',
     logX: true,
