@@ -138,13 +138,20 @@ async function openInspector(port) {
     pending.get(msg.id)?.(msg.result);
     pending.delete(msg.id);
   });
-  const call = (method) => new Promise((resolve) => {
+  const call = (method, params = {}) => new Promise((resolve) => {
     pending.set(++id, resolve);
-    ws.send(JSON.stringify({ id, method }));
+    ws.send(JSON.stringify({ id, method, params }));
   });
   return {
     // (workerd does not answer HeapProfiler.collectGarbage: no forced GC, garbage is counted.)
     heap: () => call('Runtime.getHeapUsage'),
+    // A heap snapshot starts with a full garbage collection: the usage after it is the live memory.
+    // Its chunks arrive as events, which are ignored; null when workerd does not answer within 60 s.
+    liveHeap: async () => {
+      const done = call('HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
+      const answered = await Promise.race([done.then(() => true), sleep(60_000).then(() => false)]);
+      return answered ? call('Runtime.getHeapUsage') : null;
+    },
     close: () => ws.close(),
   };
 }
@@ -244,6 +251,7 @@ async function run({ quick, training, log }) {
     const wasmLogs = worker.logs.filter((l) => typeof l.wasmBytes === 'number');
     const opened = wasmLogs.filter((l) => l.msg === 'session opened');
     const after = await inspector.heap();
+    const live = await inspector.liveHeap();
     // onnxruntime's wasm memory never shrinks: its largest size is its size at every later moment.
     const wasmBytes = Math.max(...wasmLogs.map((l) => l.wasmBytes));
     const js = (h) => h.usedSize + (h.embedderHeapUsedSize ?? 0) + (h.backingStorageSize ?? 0);
@@ -256,11 +264,16 @@ async function run({ quick, training, log }) {
       wasmMemoryMiB: mib(wasmBytes),
       afterBatch: { v8HeapUsedMiB: mib(after.usedSize), embedderHeapUsedMiB: mib(after.embedderHeapUsedSize ?? NaN), arrayBuffersMiB: mib(after.backingStorageSize ?? NaN) },
       isolateAfterBatchMiB: mib(afterBatch),
+      // After a full collection (a heap snapshot forces one): what the isolate holds alive.
+      isolateLiveAfterBatchMiB: live === null ? null : mib(wasmBytes + js(live)),
+      liveAfterBatch: live === null ? null : { v8HeapUsedMiB: mib(live.usedSize), embedderHeapUsedMiB: mib(live.embedderHeapUsedSize ?? NaN), arrayBuffersMiB: mib(live.backingStorageSize ?? NaN) },
       jsPeakWhileLoadingMiB: mib(load.jsPeak),
       jsPeakDuringBatchMiB: mib(batch.jsPeak),
       isolatePeakMiB: mib(peak),
       isolateLimitMiB: mib(LIMITS.isolateBytes),
-      fits: peak < LIMITS.isolateBytes,
+      // Judged on the live memory when it could be measured: V8 collects garbage before an isolate
+      // would exceed its limit, so uncollected garbage (in the peak) does not count against it.
+      fits: (live === null ? peak : wasmBytes + js(live)) < LIMITS.isolateBytes,
       workerdRssIdleMiB: mib(rssIdle.rssBytes),
       workerdRssMiB: mib(memoryOf(worker.pid).rssBytes),
       workerdPeakRssMiB: mib(memoryOf(worker.pid).hwmBytes),
@@ -299,7 +312,7 @@ async function run({ quick, training, log }) {
     },
     summary: [
       `bundle: ${mib(bundle.total.bytes)} MiB raw, ${mib(bundle.total.gzipBytes)} MiB gzip (limit 64 MiB: ${bundle.fits ? 'fits' : 'TOO BIG'})`,
-      `memory with ${memory.sessions} models open: isolate ${memory.isolateAfterBatchMiB} MiB after the largest batch (wasm ${memory.wasmMemoryMiB}), ${memory.isolatePeakMiB} MiB at its peak (JS side ${memory.jsPeakWhileLoadingMiB} MiB while loading, ${memory.jsPeakDuringBatchMiB} MiB during a batch of ${memory.afterBatchOf}); limit 128 MB: ${memory.fits ? 'fits' : 'DOES NOT FIT'}`,
+      `memory with ${memory.sessions} models open: isolate ${memory.isolateAfterBatchMiB} MiB after the largest batch (wasm ${memory.wasmMemoryMiB}), ${memory.isolatePeakMiB} MiB at its peak (JS side ${memory.jsPeakWhileLoadingMiB} MiB while loading, ${memory.jsPeakDuringBatchMiB} MiB during a batch of ${memory.afterBatchOf}); live after a full collection ${memory.isolateLiveAfterBatchMiB ?? 'not measured'} MiB; limit 128 MB: ${memory.fits ? 'fits' : 'DOES NOT FIT'}`,
       `warm p50 ratio Worker/Node ${ratio} (target <= ${TARGET.warmRatio}: ${target.warmOk ? 'met' : 'NOT met'})`,
       `cold first score ${coldFirst} ms (target < ${TARGET.coldMs} ms: ${target.coldOk ? 'met' : 'NOT met'})`,
     ],
