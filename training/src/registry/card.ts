@@ -1,5 +1,5 @@
 /** The model card (card.md) of a registered version: what it is, what it was trained on, what it is for, how well it does. */
-import type { CalibrationFile, RegistryVersion } from '@darklens/core';
+import { MSE_SCORE, ONNX_INPUT, ONNX_SCORE, type CalibrationFile, type RegistryVersion } from '@darklens/core';
 import type { EvaluationReport } from '../report/report.js';
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -26,15 +26,16 @@ export function modelCard(c: CardInput): string {
   const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '-');
   const i = c.entry.input;
   const m = c.report?.metrics ?? null;
+  const others = c.entry.onnx.outputs.filter((o) => o.startsWith(`${ONNX_SCORE}_`) || o === ONNX_SCORE).map((o) => (o === ONNX_SCORE ? MSE_SCORE : o.slice(ONNX_SCORE.length + 1))).filter((n) => n !== c.calibration.score.name);
   const lines = [
     `# darklens ${c.model} ${c.version}`,
     '',
-    `The ${c.model.toUpperCase()}: a ${DESCRIPTIONS[c.model] ?? c.model}. It scores a strong-lens cutout by how badly it reconstructs it: the score is the mean over pixels of (input - reconstruction)^2, high for lenses unlike the smooth ones it learnt.`,
+    `The ${c.model.toUpperCase()}: a ${DESCRIPTIONS[c.model] ?? c.model}. It scores a strong-lens cutout by how badly it reconstructs it, high for lenses unlike the smooth ones it learnt. Its default score, \`${c.calibration.score.name}\`, is the ${c.calibration.score.definition}${others.length > 0 ? `; it also computes ${others.map((o) => `\`${o}\``).join(', ')} (\`score=\` on the API)` : ''}.`,
     '',
     '## Input and output',
     `- Input: ${i.width} x ${i.height} pixels at ${i.pixelScale}"/pixel${i.psfFwhm !== undefined ? `, PSF FWHM ${i.psfFwhm.toFixed(3)}"` : ''}; each cutout min-max scaled to [0, 1].`,
-    `- ONNX (\`${c.entry.onnx.file}\`, opset ${c.entry.onnx.opset}, IR ${c.entry.onnx.irVersion}): input \`input\` [N, 1, H, W] float32; outputs ${c.entry.onnx.outputs.map((o) => `\`${o}\``).join(', ')}.`,
-    `- Calibration (\`calibration.json\`): ${c.calibration.calibration.count} held-out smooth lenses; default threshold \`${c.calibration.thresholds.default}\` = ${c.calibration.thresholds.items.find((x) => x.name === c.calibration.thresholds.default)?.value.toPrecision(4) ?? '-'}.`,
+    `- ONNX (\`${c.entry.onnx.file}\`, opset ${c.entry.onnx.opset}, IR ${c.entry.onnx.irVersion}): inputs ${(c.entry.onnx.inputs ?? [ONNX_INPUT]).map((o) => `\`${o}\``).join(', ')} (see the ONNX contract in the README); outputs ${c.entry.onnx.outputs.map((o) => `\`${o}\``).join(', ')}.`,
+    `- Calibration (\`calibration.json\`): ${c.calibration.calibration.count} held-out smooth lenses, every score; default threshold of \`${c.calibration.score.name}\` \`${c.calibration.thresholds.default}\` = ${c.calibration.thresholds.items.find((x) => x.name === c.calibration.thresholds.default)?.value.toPrecision(4) ?? '-'}.`,
     '',
     '## Training',
     `- Data: ${str(t.trainImages)} simulated lenses without substructure, preset \`${str(t.preset)}\` (arXiv:2008.12731 physics as re-implemented in darklens), ${str(t.validationImages)} more for validation.`,
@@ -56,6 +57,10 @@ export function modelCard(c: CardInput): string {
       '|---|---|---|---|---|---|---|',
       `| ${f3(m.aucPooled)} | ${f3(m.aucSpherical)} | ${f3(m.aucVortex)} | ${f3(m.aupr)} | ${f3(m.tprAt1.tpr)} | ${f3(m.tprAt5.tpr)} | ${f3(c.report.classes.no_sub?.w1)} |`,
     );
+    const byScore = Object.entries(c.report.metricsByScore ?? {}).flatMap(([name, x]) => (x === null ? [] : [[name, x] as const]));
+    if (byScore.length > 1) {
+      lines.push('', `Every score (pooled ROC AUC / TPR @ 1% FPR): ${byScore.map(([name, x]) => `\`${name}\` ${f3(x.aucPooled)} / ${f3(x.tprAt1.tpr)}`).join(', ')}.`);
+    }
   } else {
     lines.push('No labelled evaluation was attached to this version.');
   }
