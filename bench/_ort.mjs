@@ -12,8 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 export const ROLE = 'darklens-bench-ort-loop';
-/** The outputs the service fetches (scoring.ts). */
-export const OUTPUTS = ['reconstruction', 'score'];
+/** The outputs the service fetches (core's run-scores.ts): the reconstruction and every score of the graph. */
+const outputsOf = (session) => session.outputNames.filter((n) => n === 'reconstruction' || n === 'score' || n.startsWith('score_'));
 
 /** Session options of the server's engine (ort-engine.ts), with its intra-op thread count. */
 export function sessionOptions(threads) {
@@ -35,11 +35,22 @@ export async function loadSessions(ort, models, threads) {
   return sessions;
 }
 
-/** Scores `count` cutouts: each model once per cutout at batch 1, a fresh input tensor per run (as the server makes one). */
+/**
+ * Scores `count` cutouts: each model once per cutout at batch 1, fresh tensors per run (as the server
+ * makes them). Noise-aware graphs also get a variance plane and noise parameters (fixed values: the
+ * service's noise estimate is its own cost, not onnxruntime's).
+ */
 export async function runCutouts(ort, sessions, pixels, side, count) {
+  const variance = new Float32Array(side * side).fill(1e-4);
+  const noise = Float32Array.of(0, 1e-3);
   for (let i = 0; i < count; i++) {
     for (const s of sessions) {
-      const out = await s.run({ input: new ort.Tensor('float32', pixels, [1, 1, side, side]) }, OUTPUTS);
+      const feeds = { input: new ort.Tensor('float32', pixels, [1, 1, side, side]) };
+      if (s.inputNames.includes('variance')) {
+        feeds.variance = new ort.Tensor('float32', variance, [1, 1, side, side]);
+        feeds.noise = new ort.Tensor('float32', noise, [1, 2]);
+      }
+      const out = await s.run(feeds, outputsOf(s));
       for (const t of Object.values(out)) t.dispose();
     }
   }
