@@ -47,8 +47,8 @@ export const SCORES = {
   sharp:
     'arc sharpness: the residual (input - reconstruction), weighted by the inverse noise variance, projected onto the ' +
     'negative Laplacian of the reconstruction smoothed by a Gaussian of twice the PSF width, over the norm of that ' +
-    'projection: positive when the light is more concentrated (thinner arcs, sharper features) than the smooth-lens ' +
-    'reconstruction, about N(0, 1) when it is not',
+    'projection: larger when the light is more concentrated (thinner arcs, sharper features) than the smooth-lens ' +
+    'reconstruction; where smooth lenses fall depends on the model, as its calibration records',
 } as const;
 
 export type ScoreName = keyof typeof SCORES;
