@@ -16,6 +16,10 @@
 //   8. models add  each checkpoint into the registry (models/) with its report and card
 //   9. models ensemble  the `default` ensemble (chosen on the validation sets, reported on the test
 //                  sets) and `arc-shape` (chosen on the mass-conserving validation sets)
+//  10. models set  the model set of the preset's domain (survey= on the service): its models by role,
+//                  pixel scale, PSF and SNR, and the out-of-domain guard's ranges measured on no_sub_calib
+// Models and ensembles of a set other than model-a are registered as <set>-<name> (lsst-rbm,
+// lsst-default); model-a's keep the plain names they had before registries held several sets.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +28,14 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'cli', 'bin', 'darklens.js');
 const MODELS = ['dcae', 'vae', 'aae', 'rbm'];
-const HELP = `usage: npm run build-models -- [--preset NAME] [--seed N] [--jobs N] [--registry DIR] [--new-version NAME] [--workdir DIR]
+// The survey a preset's set is for and the other name survey= takes (--survey / --alias override).
+const SURVEYS = { 'model-a': ['HST-like', 'hst'], 'model-b': ['HST-like (varied lenses)', undefined], lsst: ['LSST', 'rubin'] };
+const HELP = `usage: npm run build-models -- [--preset NAME] [--set NAME] [--seed N] [--jobs N] [--registry DIR] [--new-version NAME] [--workdir DIR]
   --preset       physics preset of the data (default model-a)
+  --set          model set the models form in the registry (default: the preset's name); its models and
+                 ensembles are registered as <set>-dcae, <set>-default... (model-a: dcae, default...)
+  --survey       the set's survey, as users say it (default: HST-like for model-a, LSST for lsst)
+  --alias        other names survey= accepts for the set, comma-separated
   --seed         seed of the data and of training (default 0)
   --train, --test  training images, and test (and calibration) images per class (default 25000, 2500)
   --val          validation images per class, for choosing default scores and ensembles (default 1000)
@@ -37,8 +47,8 @@ const HELP = `usage: npm run build-models -- [--preset NAME] [--seed N] [--jobs 
   --new-version  version name to register (default: the next of v1, v2, ...); registered versions become the default
 Works in data/<preset>, runs/<preset>, reports/<preset>; finished steps are skipped.`;
 
-const opts = { preset: 'model-a', seed: '0', jobs: '2', registry: 'models', newVersion: undefined, train: '25000', test: '2500', val: '1000', calib: '20000', epochs: undefined, workdir: ROOT };
-const KEYS = { '--preset': 'preset', '--seed': 'seed', '--jobs': 'jobs', '--registry': 'registry', '--new-version': 'newVersion', '--train': 'train', '--test': 'test', '--val': 'val', '--calib': 'calib', '--epochs': 'epochs', '--workdir': 'workdir' };
+const opts = { preset: 'model-a', set: undefined, survey: undefined, alias: undefined, seed: '0', jobs: '2', registry: 'models', newVersion: undefined, train: '25000', test: '2500', val: '1000', calib: '20000', epochs: undefined, workdir: ROOT };
+const KEYS = { '--preset': 'preset', '--set': 'set', '--survey': 'survey', '--alias': 'alias', '--seed': 'seed', '--jobs': 'jobs', '--registry': 'registry', '--new-version': 'newVersion', '--train': 'train', '--test': 'test', '--val': 'val', '--calib': 'calib', '--epochs': 'epochs', '--workdir': 'workdir' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -54,6 +64,8 @@ for (let i = 0; i < argv.length; i++) {
   opts[key] = argv[++i];
 }
 
+const setName = opts.set ?? opts.preset;
+const prefix = setName === 'model-a' ? '' : `${setName}-`;
 const data = join('data', opts.preset);
 const mc = join('data', `${opts.preset}-mc`);
 const runs = join('runs', opts.preset);
@@ -124,24 +136,38 @@ try {
   const registered = (m) => {
     if (!existsSync(regPath)) return false;
     const savedAt = JSON.parse(readFileSync(at(join(runs, m, 'training.json')), 'utf8')).savedAt;
-    const versions = JSON.parse(readFileSync(regPath, 'utf8')).models?.[m]?.versions ?? {};
+    const versions = JSON.parse(readFileSync(regPath, 'utf8')).models?.[prefix + m]?.versions ?? {};
     return Object.values(versions).some((v) => v.training?.trainedAt === savedAt);
   };
   let added = false;
   for (const m of MODELS) {
     if (registered(m)) continue;
-    darklens('models', 'add', '--checkpoint', join(runs, m), '--report', join(reports, m), '--registry', opts.registry, '--default', ...(opts.newVersion !== undefined ? ['--new-version', opts.newVersion] : []));
+    darklens('models', 'add', '--checkpoint', join(runs, m), '--report', join(reports, m), '--registry', opts.registry, '--name', prefix + m, '--default', ...(opts.newVersion !== undefined ? ['--new-version', opts.newVersion] : []));
     added = true;
   }
   const ensembles = existsSync(regPath) ? (JSON.parse(readFileSync(regPath, 'utf8')).ensembles ?? {}) : {};
-  if (added || ensembles.default === undefined) {
-    darklens('models', 'ensemble', '--registry', opts.registry, '--name', 'default', '--default', ...valSets, ...sets(data, TEST).map((a) => (a.startsWith('--') ? `--test-${a.slice(2)}` : a)));
+  const members = ['--models', MODELS.map((m) => prefix + m).join(',')];
+  if (added || ensembles[`${prefix}default`] === undefined) {
+    darklens('models', 'ensemble', '--registry', opts.registry, '--name', `${prefix}default`, ...members, ...(prefix === '' ? ['--default'] : []), ...valSets, ...sets(data, TEST).map((a) => (a.startsWith('--') ? `--test-${a.slice(2)}` : a)));
     darklens(
-      'models', 'ensemble', '--registry', opts.registry, '--name', 'arc-shape',
+      'models', 'ensemble', '--registry', opts.registry, '--name', `${prefix}arc-shape`, ...members,
       ...mcSets(join(mc, 'val'), VAL, join(data, 'val')),
       ...mcSets(mc, TEST, data).map((a) => (a.startsWith('--') ? `--test-${a.slice(2)}` : a)),
     );
   }
+  // The set: its domain from the data's manifest; the guard's ranges from the calibration lenses.
+  const spec = JSON.parse(readFileSync(at(join(data, 'no_sub_train.json')), 'utf8')).spec;
+  darklens(
+    'models', 'set', setName, '--registry', opts.registry, '-q',
+    '--models', MODELS.map((m) => `${m}=${prefix}${m}`).join(','),
+    '--pixel-scale', String(spec.pixelScale), '--psf-fwhm', String(spec.psfSigma * 2 * Math.sqrt(2 * Math.LN2)),
+    '--snr', Array.isArray(spec.snr) ? spec.snr.join(':') : String(spec.snr), '--preset', opts.preset,
+    '--survey', opts.survey ?? SURVEYS[opts.preset]?.[0] ?? opts.preset, ...((opts.alias ?? SURVEYS[opts.preset]?.[1]) !== undefined ? ['--alias', opts.alias ?? SURVEYS[opts.preset][1]] : []),
+    '--description', `Trained on ${opts.preset} simulations: ${spec.pixelScale}"/px, PSF FWHM ${(spec.psfSigma * 2.3548).toFixed(2)}", peak SNR ${Array.isArray(spec.snr) ? spec.snr.join('-') : spec.snr}`,
+    '--ensembles', `default=${prefix}default,arc-shape=${prefix}arc-shape`, '--default-ensemble', 'default',
+    // The guard's 0.05% tails need at least 1,000 lenses; a smaller (test) build gets a set without ranges.
+    ...(Number(opts.calib) >= 1000 ? ['--guard-data', join(data, 'no_sub_calib.npy')] : []),
+  );
   darklens('models', 'list', '--registry', opts.registry);
 } catch (e) {
   console.error(`build-models: a step failed (${e.status ?? e.message}); fix it and rerun: finished steps are skipped`);

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { parseRegistry, restrictRegistry } from '@darklens/core';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,17 +28,9 @@ export function builtWorker() {
  * a file not yet there.
  */
 export function uploadPlan(modelsDir, only) {
-  const registry = JSON.parse(readFileSync(join(modelsDir, 'registry.json'), 'utf8'));
-  if (only !== undefined) {
-    const unknown = only.filter((name) => !(name in registry.models));
-    if (unknown.length > 0) throw new Error(`${join(modelsDir, 'registry.json')} does not list ${unknown.join(', ')}`);
-    registry.models = Object.fromEntries(only.map((name) => [name, registry.models[name]]));
-    // Ensembles with a member left out would make the registry invalid: they go too.
-    if (registry.ensembles !== undefined) {
-      registry.ensembles = Object.fromEntries(Object.entries(registry.ensembles).filter(([, e]) => e.members.every((m) => only.includes(m.model))));
-      if (registry.defaultEnsemble !== undefined && !(registry.defaultEnsemble in registry.ensembles)) delete registry.defaultEnsemble;
-    }
-  }
+  let registry = parseRegistry(readFileSync(join(modelsDir, 'registry.json'), 'utf8'));
+  // Ensembles and set roles with a model left out would make the registry invalid: they go too.
+  if (only !== undefined) registry = restrictRegistry(registry, only);
   const plan = [];
   for (const [name, model] of Object.entries(registry.models)) {
     for (const [version, entry] of Object.entries(model.versions)) {

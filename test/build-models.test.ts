@@ -26,7 +26,7 @@ describe('npm run build-models', () => {
     requireBuiltCli();
     const first = await build();
     expect(first.code, first.out).toBe(0);
-    for (const step of ['splits', 'simulate', 'train', 'calibrate', 'evaluate', 'models add', 'models ensemble', 'models list']) expect(first.out).toContain(`$ darklens ${step}`);
+    for (const step of ['splits', 'simulate', 'train', 'calibrate', 'evaluate', 'models add', 'models ensemble', 'models set', 'models list']) expect(first.out).toContain(`$ darklens ${step}`);
     expect(first.out).toContain('--mass-conserving');
     const reg = parseRegistry(readFileSync(join(dir, 'models', 'registry.json'), 'utf8'));
     expect(Object.keys(reg.models)).toEqual(['dcae', 'vae', 'aae', 'rbm']);
@@ -50,6 +50,11 @@ describe('npm run build-models', () => {
     expect(v.validation.aucPooled).toBeGreaterThanOrEqual(v.bestMember.aucPooled);
     expect(v.test.ensemble).toBeDefined();
     expect(Object.keys(reg.ensembles!)).toEqual(['default', 'arc-shape']);
+    // The model-a set: its models by role, the data's domain; 8 calibration lenses are too few for guard ranges.
+    expect(reg.defaultSet).toBe('model-a');
+    expect(reg.sets!['model-a']).toMatchObject({ models: { dcae: 'dcae', vae: 'vae', aae: 'aae', rbm: 'rbm' }, defaultEnsemble: 'default', domain: { pixelScale: 0.1, preset: 'model-a', survey: 'HST-like', snr: 20 }, aliases: ['hst'] });
+    expect(reg.sets!['model-a']!.domain.psfFwhm).toBeCloseTo(0.2355, 4);
+    expect(reg.sets!['model-a']!.domain.guard).toBeUndefined();
     const verify = await runCli(['models', 'verify', '--registry', 'models'], dir);
     expect(verify.stdout).toContain('every registered file matches its sha256');
 

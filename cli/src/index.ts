@@ -14,6 +14,7 @@ import { sensitivityCommand } from './commands/sensitivity.js';
 import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
+import { ceilingCommand } from './commands/ceiling.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), exportCommand(), modelsCommand(), serveCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), ceilingCommand(), exportCommand(), modelsCommand(), serveCommand()]) {
     program.addCommand(withDarklensErrors(cmd));
   }
   return program;

@@ -8,6 +8,8 @@ interface CutoutFields {
   masked: number;
   /** Pixel scale in arcsec/pixel when the file states one. */
   pixelScale?: number;
+  /** PSF FWHM in arcsec when the file states one (FITS PSFFWHM, PSF_FWHM, SEEING; PSFSIG as a sigma). */
+  psfFwhm?: number;
   /** Format the bytes were decoded from. */
   format: CutoutFormat;
   /** Free-form provenance: FITS header cards, NPY dtype, PNG colour type... */

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { quantileThreshold, writeFits, writeNpy } from '@darklens/core';
-import type { ModelDetail, ScoreResult } from '@darklens/functions';
+import type { ModelDetail, ModelList, ScoreResult } from '@darklens/functions';
 import { renderRange, resolveSpec, type LensClass } from '@darklens/training';
 import { ROOT } from '../helpers/cli.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server.js';
@@ -18,6 +18,7 @@ import { canvasHash, canvasLuminance, canvasStats, colourColumn, launchChromium,
 const WEB = join(ROOT, 'web', 'dist');
 const SHOTS = join(ROOT, 'test-artifacts', 'browser');
 const THRESHOLD_RGB: [number, number, number] = [245, 166, 35];
+/** The roles (models= names) of the sets the page's cutouts go to; each set maps them to its registered models. */
 const MODELS = ['dcae', 'vae', 'aae', 'rbm'];
 
 let server: ServerProcess;
@@ -26,7 +27,21 @@ let dir: string;
 let current: WatchedPage | undefined;
 /** Console errors a test expects (the browser's own log line for an HTTP error answer). */
 let allowed: RegExp[] = [];
+/** GET /v1/models: whatever sets the registry holds while the suite runs. */
+let list: ModelList;
 const details = new Map<string, ModelDetail>();
+
+/** A registered model's detail (calibration scores), fetched once. */
+async function detail(name: string): Promise<ModelDetail> {
+  if (!details.has(name)) details.set(name, (await (await fetch(`${server.url}/v1/models/${encodeURIComponent(name)}`)).json()) as ModelDetail);
+  return details.get(name)!;
+}
+
+/** The registered model a role names in the default set. */
+function defaultModel(role: string): string {
+  const set = list.sets.find((s) => s.name === list.defaultSet)!;
+  return set.models[role] ?? role;
+}
 
 /** `count` simulated model-a lenses of each class, in physical units, as FITS files; returns their paths. */
 function simulate(klass: LensClass, count: number, seed: number, write: (name: string, data: Float32Array) => string): string[] {
@@ -36,10 +51,15 @@ function simulate(klass: LensClass, count: number, seed: number, write: (name: s
   return Array.from({ length: count }, (_, i) => write(`${klass}_${seed}_${i}`, raw!.slice(i * n, (i + 1) * n)));
 }
 
-function fitsFile(name: string, data: Float32Array): string {
+function fitsFile(name: string, data: Float32Array, pixelScale = 0.1): string {
   const path = join(dir, `${name}.fits`);
-  writeFileSync(path, writeFits({ width: 64, height: 64, data }, { pixelScale: 0.1 }));
+  writeFileSync(path, writeFits({ width: 64, height: 64, data }, { pixelScale }));
   return path;
+}
+
+/** Splits one CSV line (quoted fields, no line breaks inside) into its fields. */
+function csvFields(line: string): string[] {
+  return [...line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) => (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!));
 }
 
 function npyFile(name: string, data: Float32Array): string {
@@ -112,7 +132,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'darklens-browser-'));
   [server, browser] = await Promise.all([startServerProcess(['--web', WEB]), launchChromium()]);
-  for (const m of MODELS) details.set(m, (await (await fetch(`${server.url}/v1/models/${m}`)).json()) as ModelDetail);
+  list = (await (await fetch(`${server.url}/v1/models`)).json()) as ModelList;
 });
 
 afterAll(async () => {
@@ -149,7 +169,9 @@ describe('web page', () => {
     const v = await verdicts(p);
     expect(v.ensemble).toBe(full.body.ensemble.pValue <= 0.05 ? 'flagged' : 'smooth');
     for (const m of MODELS) {
-      const t = quantileThreshold(details.get(m)!.scores, 0.05);
+      // A role's calibration is its registered model's in the set that scored the cutout.
+      const d = await detail(full.body.models[m]!.model);
+      const t = quantileThreshold(d.scores, 0.05, d.thresholds.quantileRule);
       expect(v[m], m).toBe(full.body.models[m]!.loss > t ? 'flagged' : 'smooth');
     }
 
@@ -318,6 +340,96 @@ describe('web page', () => {
     expect(json.rows.filter((r) => r.verdict === 'flagged')).toHaveLength(loose);
   });
 
+  it('offers exactly the API\'s model sets, sends the one chosen as survey=, and shows which set scored a cutout and why', async () => {
+    const chooser = 'select[data-testid=set-choice]';
+    const p = await page();
+    await p.waitForFunction((sel) => document.querySelector<HTMLSelectElement>(sel)?.options.length ?? 0, chooser);
+    const options = await p.$$eval(`${chooser} option`, (os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent ?? '' })));
+    expect(options.map((o) => o.value)).toEqual(['auto', ...list.sets.map((s) => s.name)]);
+    expect(options[0]!.label).toBe('auto (from the file header)');
+    for (const [i, s] of list.sets.entries()) {
+      const label = options[i + 1]!.label;
+      expect(label.startsWith(s.name), label).toBe(true);
+      expect(label).toContain(`${Number((s.domain.pixelScale as number).toPrecision(3))}"/px`);
+      expect(label.endsWith('(default)'), label).toBe(s.name === list.defaultSet);
+    }
+    expect(await p.inputValue(chooser)).toBe('auto');
+
+    // Auto: no survey= goes out, and the page shows the set the API routed the file to, and why.
+    const [fits] = simulate('no_sub', 1, 105, fitsFile);
+    const auto = await apiScore(fits!);
+    const isScore = (r: { url(): string }) => r.url().includes('/v1/score?');
+    const [first] = await Promise.all([p.waitForRequest(isScore), upload(p, [fits!])]);
+    expect(new URL(first.url()).searchParams.has('survey')).toBe(false);
+    const shown = '[data-testid=set]';
+    await p.waitForSelector(shown);
+    expect(await p.getAttribute(shown, 'data-set')).toBe(auto.body.set.name);
+    expect(await p.getAttribute(shown, 'data-routed-by')).toBe(auto.body.set.routedBy);
+    expect(await p.textContent(shown)).toContain(auto.body.set.note);
+
+    // Naming a set scores the cutout on screen again, with survey=.
+    const named = list.sets.at(-1)!;
+    const [again] = await Promise.all([p.waitForRequest(isScore), p.selectOption(chooser, named.name)]);
+    expect(new URL(again.url()).searchParams.get('survey')).toBe(named.name);
+    await p.waitForSelector(`${shown}[data-routed-by=survey]`);
+    const api = await apiScore(fits!, `?survey=${encodeURIComponent(named.name)}`);
+    expect(await p.getAttribute(shown, 'data-set')).toBe(named.name);
+    expect(await p.textContent(shown)).toContain(api.body.set.note);
+    // The page's verdict is the API's (at its default 5%, the API's default thresholds' FPR here).
+    const verdict = await p.getAttribute('[data-testid=ensemble] .verdict', 'data-verdict');
+    expect(verdict).toBe(api.body.verdict === 'anomalous' ? 'flagged' : api.body.verdict);
+    await shot(p, 'set-chosen');
+  });
+
+  it('warns when a cutout is out of its set\'s domain and never calls it anomalous, alone or in a batch', async () => {
+    // Pixels twice as coarse as any set's: beyond what resampling may bridge, whichever set it goes to.
+    const coarse = 2 * Math.max(...list.sets.map((s) => s.domain.pixelScale as number));
+    const [ood] = simulate('vortex', 1, 106, (name, data) => fitsFile(`coarse_${name}`, data, coarse));
+    const api = await apiScore(ood!);
+    expect(api.body.domain.outOfDomain).toBe(true);
+    expect(api.body.verdict).toBe('out of domain');
+    const p = await page();
+    await upload(p, [ood!]);
+    const banner = p.locator('[data-testid=out-of-domain]');
+    await banner.waitFor();
+    const text = (await banner.textContent()) ?? '';
+    expect(text).toContain(`Out of domain for set ${api.body.set.name}`);
+    for (const r of api.body.domain.reasons) expect(text).toContain(r.message);
+    // Not anomalous at any FPR: the loosest too.
+    const anomalous = '.verdict[data-verdict=flagged], .ensemble.flagged, .model-score.flagged';
+    await p.focus('#fpr');
+    await p.keyboard.press('End');
+    await p.waitForSelector('[data-testid=fpr-value]:text("50%")');
+    expect(await p.locator(anomalous).count()).toBe(0);
+    expect(await p.getAttribute('[data-testid=ensemble] .verdict', 'data-verdict')).toBe('out of domain');
+    expect(await p.locator('li.model-score .verdict[data-verdict="out of domain"]').count()).toBe(Object.keys(api.body.models).length);
+    await shot(p, 'out-of-domain');
+
+    // In a batch: marked in the table, counted in the summary, and in the CSV.
+    const files = [...simulate('no_sub', 2, 107, fitsFile), ood!];
+    const sets = await Promise.all(files.map(async (f) => (await apiScore(f)).body.set.name));
+    await upload(p, files);
+    await p.waitForSelector('[data-testid=batch-progress]:text("3 of 3 scored")', { timeout: 60_000 });
+    expect(await p.textContent('[data-testid=batch-summary]')).toContain('1 out of domain');
+    const rows = 'table.batch-table tbody tr';
+    expect(await p.locator(`${rows} [data-testid=row-set]`).allTextContents()).toEqual(sets);
+    const marked = p.locator(`${rows}[data-status="out of domain"]`);
+    expect(await marked.count()).toBe(1);
+    expect(await marked.textContent()).toContain(basename(ood!));
+    expect(await marked.locator('.verdict').textContent()).toBe('out of domain');
+    expect(await p.locator(`${rows} .verdict[data-verdict="out of domain"]`).count()).toBe(1);
+    await shot(p, 'batch-out-of-domain');
+
+    const [csvDownload] = await Promise.all([p.waitForEvent('download'), p.click('text=Download CSV')]);
+    const [header, ...lines] = readFileSync(await csvDownload.path(), 'utf8').trim().split('\n').map(csvFields);
+    const records = lines.map((l) => Object.fromEntries(l.map((v, i): [string, string] => [header![i]!, v])));
+    expect(records.map((r) => r.set)).toEqual(sets);
+    const row = records.find((r) => r.name === basename(ood!))!;
+    expect(row).toMatchObject({ verdict: 'out of domain', out_of_domain: 'true', ensemble_flagged: 'false', set: api.body.set.name });
+    expect(row.domain_reasons).toBe(api.body.domain.reasons.map((r) => r.message).join('; '));
+    expect(records.filter((r) => r.out_of_domain === 'false')).toHaveLength(2);
+  });
+
   it('says clearly why a corrupt file is rejected, in the API\'s words', async () => {
     const good = readFileSync(join(WEB, 'examples', 'no_sub_1.fits'));
     const corrupt = join(dir, 'corrupt.fits');
@@ -337,18 +449,34 @@ describe('web page', () => {
     await shot(p, 'error');
   });
 
-  it('shows model cards: metrics, calibration histogram with threshold, ROC and score pictures, provenance', async () => {
+  it('shows model cards grouped by set: domain, default set, metrics, calibration histogram with threshold, ROC and score pictures, provenance', async () => {
     const p = await page();
     await p.click('nav >> text=Models');
-    await p.waitForSelector('article.card[data-model=rbm] .histogram canvas');
-    expect(await p.locator('article.card').count()).toBe(4);
-    await p.waitForFunction(() => [...document.querySelectorAll('article.card img')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
-    const card = 'article.card[data-model=vae]';
+    const [rbm, vae] = [defaultModel('rbm'), defaultModel('vae')];
+    await p.waitForSelector(`article.card[data-model="${rbm}"] .histogram canvas`);
+    // Every registered model once, under the sets the API lists: the default set first, marked.
+    expect(await p.locator('article.card').count()).toBe(list.models.length);
+    const inSets = new Set(list.sets.flatMap((s) => Object.values(s.models)));
+    const order = [list.defaultSet, ...list.sets.filter((s) => !s.default).map((s) => s.name), ...(list.models.some((m) => !inSets.has(m.name)) ? [''] : [])];
+    expect(await p.$$eval('section.model-set', (els) => els.map((e) => e.getAttribute('data-set')))).toEqual(order);
+    expect(await p.textContent('[data-testid=default-set]')).toContain(list.defaultSet);
+    expect(await p.locator('section.model-set .badge').allTextContents()).toEqual(['default']);
+    const home = `section.model-set[data-set="${list.defaultSet}"]`;
+    expect(await p.locator(`${home} .badge`).count()).toBe(1);
+    for (const s of list.sets) {
+      const scale = String(Number((s.domain.pixelScale as number).toPrecision(3)));
+      expect(await p.textContent(`section.model-set[data-set="${s.name}"] [data-testid=set-domain]`), s.name).toContain(`${scale}"/px`);
+    }
+    for (const model of Object.values(list.sets.find((s) => s.default)!.models)) expect(await p.locator(`${home} article.card[data-model="${model}"]`).count(), model).toBe(1);
+
+    await p.waitForFunction((sel) => [...document.querySelectorAll(`${sel} article.card img`)].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0), home);
+    const card = `article.card[data-model="${vae}"]`;
+    const d = await detail(vae);
     expect(await p.textContent(card)).toContain('ROC AUC, pooled');
-    expect(await p.textContent(card)).toContain(details.get('vae')!.version);
+    expect(await p.textContent(card)).toContain(d.version);
     expect((await colourColumn(p, `${card} .histogram canvas`, THRESHOLD_RGB)).count).toBeGreaterThan(20);
     await p.click(`${card} summary`);
-    expect(await p.textContent(card)).toContain('model-a');
+    if (typeof d.training.preset === 'string') expect(await p.textContent(card)).toContain(d.training.preset);
     await shot(p, 'models');
   });
 

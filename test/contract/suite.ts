@@ -137,6 +137,9 @@ export function contractSuite(runtime: string, start: StartTarget): void {
         const r = await json<ScoreResult>(await send('/v1/score', { body, headers: auth }), 200);
         const ref = await json<ScoreResult>(await refSend('/v1/score', { body }), 200);
         expect(r.input, format).toEqual(ref.input);
+        // The same model set, route, guard and verdict on every runtime.
+        expect([r.set, r.domain, r.verdict], format).toEqual([ref.set, ref.domain, ref.verdict]);
+        expect(r.set.name, format).toBe('model-a');
         expect(Object.keys(r.models), format).toEqual(MODELS);
         scores[format] = {};
         for (const m of MODELS) {
@@ -197,6 +200,7 @@ export function contractSuite(runtime: string, start: StartTarget): void {
       await expectError(await send('/v1/score', { body: '{"a":1}', headers: { ...auth, 'content-type': 'application/json' } }), 415, 'unsupported_format');
       await expectError(await send('/v1/score', { body: fits.slice(0, 3000), headers: auth }), 422, 'truncated');
       await expectError(await send('/v1/score?models=nope', { body: fits, headers: auth }), 404, 'not_found');
+      expect(await expectError(await send('/v1/score?survey=nope', { body: fits, headers: auth }), 404, 'not_found')).toMatch(/names no model set/);
       await expectError(await send('/v1/score?fpr=2', { body: fits, headers: auth }), 400, 'invalid_argument');
       await expectError(await send('/v1/score?combine=fisher', { body: fits, headers: auth }), 400, 'invalid_argument');
       await expectError(await send('/v1/models/nope'), 404, 'not_found');

@@ -38,9 +38,9 @@ export async function shippedService(config: Partial<ServiceConfig> = {}, models
   return { app, store, logs };
 }
 
-/** `count` model-a lenses of `klass` in physical units (unscaled), as the telescope would give them. */
-export function simulatedLenses(klass: LensClass, count: number, seed = 7): Cutout[] {
-  const spec = resolveSpec('model-a');
+/** `count` lenses of `klass` of a preset (default model-a) in physical units (unscaled), as the telescope would give them. */
+export function simulatedLenses(klass: LensClass, count: number, seed = 7, preset = 'model-a'): Cutout[] {
+  const spec = resolveSpec(preset);
   const { raw } = renderRange({ spec, klass, seed, count, keepRaw: true }, 0, count);
   const n = spec.grid * spec.grid;
   return Array.from({ length: count }, (_, i) => ({

@@ -29,6 +29,7 @@ beforeAll(async () => {
     ghost: { members: [{ model: 'rbm', score: 'sharp', weight: 1 }] },
   };
   reg.defaultEnsemble = 'pair';
+  (reg.sets as Record<string, { defaultEnsemble?: string }>)['model-a']!.defaultEnsemble = 'pair';
   await writeFile(join(dir, 'registry.json'), JSON.stringify(reg));
   svc = await shippedService({}, dir);
 });
@@ -66,7 +67,8 @@ describe('ensembles', () => {
   });
 
   it('falls back to equal weights when the default ensemble cannot be served (a rollback left a member without its score)', async () => {
-    const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as Record<string, unknown>;
+    const reg = JSON.parse(await readFile(join(dir, 'registry.json'), 'utf8')) as Record<string, unknown> & { sets: Record<string, { defaultEnsemble?: string }> };
+    reg.sets['model-a']!.defaultEnsemble = 'ghost';
     const other = await mkdtemp(join(tmpdir(), 'darklens-ensemble-ghost-'));
     await cp(dir, other, { recursive: true });
     await writeFile(join(other, 'registry.json'), JSON.stringify({ ...reg, defaultEnsemble: 'ghost' }));

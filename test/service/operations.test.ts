@@ -79,8 +79,8 @@ describe('metrics, logs and docs', () => {
     const doc = (await (await svc.app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { parameters?: { name: string }[] }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/score', '/v1/score/batch', '/v1/models', '/v1/models/{name}', '/v2/models/{name}/infer']));
-    expect(doc.paths['/v1/score']!.post!.parameters!.map((p) => p.name)).toEqual(['models', 'score', 'threshold', 'fpr', 'alpha', 'combine', 'ensemble', 'outputs', 'encoding', 'hdu']);
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ScoreResult', 'ModelScore', 'Ensemble', 'Error', 'OipInferRequest']));
+    expect(doc.paths['/v1/score']!.post!.parameters!.map((p) => p.name)).toEqual(['models', 'survey', 'score', 'threshold', 'fpr', 'alpha', 'combine', 'ensemble', 'outputs', 'encoding', 'hdu']);
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ScoreResult', 'ModelScore', 'Ensemble', 'Error', 'OipInferRequest', 'Route', 'Domain']));
     const html = await (await svc.app.request('/docs')).text();
     expect(html).toMatch(/<code>\/v1\/score\/batch<\/code>/);
     expect(html).toMatch(/curl --data-binary/);

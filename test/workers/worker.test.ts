@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRegistry, writeNpy, type Cutout } from '@darklens/core';
+import { parseRegistry, restrictRegistry, writeNpy, type Cutout } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
 import { fitsOf, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
 import { putRegistry, startWorkerd, type WorkerdRuntime } from '../helpers/workerd.js';
@@ -248,11 +248,9 @@ describe('the registry in R2', () => {
       const before = await json<ScoreResult>(await post(rt, '/v1/score?models=rbm,dcae', fitsOf(lenses[0]!)));
       expect(before.models.rbm!.version).toBe(SHIPPED_VERSION);
       // Publish a new rbm version (the shipped one's files under a new name) but leave its model.onnx out of the bucket.
-      const registry = parseRegistry(await readFile(`${SHIPPED_MODELS}/registry.json`, 'utf8'));
+      const registry = restrictRegistry(parseRegistry(await readFile(`${SHIPPED_MODELS}/registry.json`, 'utf8')), ['dcae', 'rbm']);
       const rbm = registry.models.rbm!;
-      registry.models = { dcae: registry.models.dcae!, rbm: { ...rbm, default: NEW_VERSION, versions: { ...rbm.versions, [NEW_VERSION]: rbm.versions[SHIPPED_VERSION]! } } };
-      delete registry.ensembles;
-      delete registry.defaultEnsemble;
+      registry.models.rbm = { ...rbm, default: NEW_VERSION, versions: { ...rbm.versions, [NEW_VERSION]: rbm.versions[SHIPPED_VERSION]! } };
       for (const f of Object.keys(rbm.versions[SHIPPED_VERSION]!.files)) {
         if (f !== 'model.onnx') await rt.bucket.put(`rbm/${NEW_VERSION}/${f}`, new Uint8Array(await readFile(`${SHIPPED_MODELS}/rbm/${SHIPPED_VERSION}/${f}`)));
       }

@@ -26,3 +26,6 @@ export * from './registry/store.js';
 export * from './registry/publish.js';
 export { modelCard } from './registry/card.js';
 export * from './registry/ensemble.js';
+export * from './supervised/index.js';
+export * from './registry/sets.js';
+export { loadImages, type ImageSet } from './train/data.js';

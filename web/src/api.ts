@@ -3,6 +3,7 @@
  * bundle) from the zod schemas the server validates and documents with.
  */
 import type { BatchLine, ModelDetail, ModelList, ScoreResult } from '@darklens/functions';
+import { surveyParams } from './sets';
 
 export type { BatchLine, ModelDetail, ModelList, ModelSummary, ScoreResult, ModelScore, ImageOutput } from '@darklens/functions';
 
@@ -81,22 +82,32 @@ function form(files: { name: string; blob: Blob }[]): FormData {
   return f;
 }
 
+/** How cutouts are scored: the verdict's make-up and the model set (a set's name, or auto). */
+export interface ScoreChoice {
+  verdict?: VerdictChoice | undefined;
+  survey?: string | undefined;
+}
+
+function scoreParams(choice: ScoreChoice | undefined): Record<string, string> {
+  return { ...choiceParams(choice?.verdict), ...surveyParams(choice?.survey) };
+}
+
 /**
  * One cutout with the model's view of it as float arrays (drawn here with the page's own stretch).
  * The verdicts come back at the server's default thresholds; the page re-derives them at its FPR.
  */
-export async function scoreOne(name: string, blob: Blob, signal?: AbortSignal, choice?: VerdictChoice): Promise<ScoreResult> {
-  const query = new URLSearchParams({ outputs: 'input,reconstruction,residual', encoding: 'array', ...choiceParams(choice) });
+export async function scoreOne(name: string, blob: Blob, signal?: AbortSignal, choice?: ScoreChoice): Promise<ScoreResult> {
+  const query = new URLSearchParams({ outputs: 'input,reconstruction,residual', encoding: 'array', ...scoreParams(choice) });
   const init: RequestInit = { method: 'POST', body: form([{ name, blob }]) };
   if (signal) init.signal = signal;
   return (await (await request(`/v1/score?${query.toString()}`, init)).json()) as ScoreResult;
 }
 
 /** Many cutouts (files, NPY stacks, tar archives); calls `onLine` for each NDJSON line as it arrives. */
-export async function scoreBatch(files: { name: string; blob: Blob }[], onLine: (line: BatchLine) => void, signal?: AbortSignal, choice?: VerdictChoice): Promise<void> {
+export async function scoreBatch(files: { name: string; blob: Blob }[], onLine: (line: BatchLine) => void, signal?: AbortSignal, choice?: ScoreChoice): Promise<void> {
   const init: RequestInit = { method: 'POST', body: form(files) };
   if (signal) init.signal = signal;
-  const query = new URLSearchParams(choiceParams(choice)).toString();
+  const query = new URLSearchParams(scoreParams(choice)).toString();
   const res = await request(`/v1/score/batch${query ? `?${query}` : ''}`, init);
   if (!res.body) throw new ApiError('network', 'the batch answer has no body', res.status);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

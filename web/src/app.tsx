@@ -1,9 +1,9 @@
 /**
  * The page: a header with the FPR slider and display controls that apply everywhere, the upload
- * area, then either one cutout, a batch, or the model cards.
+ * area with the model set chooser, then either one cutout, a batch, or the model cards.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { API_BASE, ApiError, scoreBatch, scoreOne, type BatchLine, type VerdictChoice } from './api';
+import { API_BASE, ApiError, scoreBatch, scoreOne, type BatchLine, type ScoreChoice } from './api';
 import { DEFAULT_FPR, FPR_STOPS, formatFpr, loadModels, thresholdsAt, verdictChoices, type CalibratedModel, type LoadedModels } from './calibration';
 import { BatchView, type BatchState } from './components/batch-view';
 import { ModelsView } from './components/models-view';
@@ -12,6 +12,7 @@ import { Upload } from './components/upload';
 import { expandFiles, type LocalItem } from './files';
 import { COLORMAPS, type ColormapName } from './render/colormap';
 import { STRETCHES, type StretchKind } from './render/stretch';
+import { allRoles, AUTO, setChoices } from './sets';
 import type { Row } from './batch';
 
 type View = 'score' | 'models';
@@ -44,8 +45,10 @@ export function App() {
   const [stretch, setStretch] = useState<StretchKind>('asinh');
   const [colormap, setColormap] = useState<ColormapName>('magma');
   const [view, setView] = useState<View>('score');
-  // What the verdict is made of; undefined until the registry says (its default ensemble).
+  // What the verdict is made of; undefined: the first choice the chosen set offers (its default ensemble).
   const [choiceKey, setChoiceKey] = useState<string | undefined>(undefined);
+  // Which model set scores new cutouts: a set's name, or auto (the API routes each by its header).
+  const [survey, setSurvey] = useState(AUTO);
   const [single, setSingle] = useState<SingleState | null>(null);
   const [batch, setBatch] = useState<BatchState | null>(null);
   const [preparing, setPreparing] = useState(false);
@@ -54,31 +57,32 @@ export function App() {
   const singleReq = useRef<Flight>({ gen: 0, abort: null });
   const batchReq = useRef<Flight>({ gen: 0, abort: null });
 
-  const choices = models.state === 'ready' ? verdictChoices(models) : [];
-  const choice: VerdictChoice | undefined = choices.find((c) => c.value === choiceKey)?.choice;
-  const choiceRef = useRef<VerdictChoice | undefined>(undefined);
-  choiceRef.current = choice;
+  const choices = models.state === 'ready' ? verdictChoices(models, survey) : [];
+  // A choice the newly chosen set does not offer falls back to the set's first.
+  const chosen = choices.find((c) => c.value === choiceKey) ?? choices[0];
+  const request: ScoreChoice = { verdict: chosen?.choice, survey };
+  const requestRef = useRef<ScoreChoice>(request);
+  requestRef.current = request;
 
+  // Each score has its own calibrations (the slider's thresholds): reload them when it changes.
+  const calibratedScore = chosen?.choice?.kind === 'score' ? chosen.choice.score : undefined;
   useEffect(() => {
-    // Each choice has its own calibrations (the slider's thresholds): reload them with it.
-    loadModels(choice)
-      .then((m) => {
-        setModels({ state: 'ready', ...m });
-        if (choiceKey === undefined) setChoiceKey(verdictChoices(m)[0]?.value);
-      })
+    loadModels(calibratedScore === undefined ? undefined : { kind: 'score', score: calibratedScore })
+      .then((m) => setModels({ state: 'ready', ...m }))
       .catch((e: unknown) => setModels({ state: 'failed', error: asApiError(e).message }));
-  }, [choiceKey]);
+  }, [calibratedScore]);
 
   const list = models.state === 'ready' ? models.models : NO_MODELS;
   const thresholds = useMemo(() => thresholdsAt(list, fpr), [list, fpr]);
-  const modelNames = list.map((m) => m.detail.name);
+  const roles = models.state === 'ready' ? allRoles(models.sets) : [];
+  const setOptions = models.state === 'ready' ? setChoices(models.sets) : [];
 
   const openSingle = useCallback((local: LocalItem) => {
     const req = singleReq.current;
     const { gen, signal } = next(req);
     setView('score');
     setSingle({ local, pending: true });
-    scoreOne(local.name, local.blob, signal, choiceRef.current)
+    scoreOne(local.name, local.blob, signal, requestRef.current)
       .then((result) => gen === req.gen && setSingle({ local, pending: false, result }))
       .catch((e: unknown) => !isAbort(e) && gen === req.gen && setSingle({ local, pending: false, error: asApiError(e) }));
   }, []);
@@ -122,7 +126,7 @@ export function App() {
         if (!frame) frame = requestAnimationFrame(flush);
       },
       signal,
-      choiceRef.current,
+      requestRef.current,
     )
       .then(() => finish())
       .catch((e: unknown) => finish(isAbort(e) ? undefined : asApiError(e)));
@@ -155,6 +159,13 @@ export function App() {
       window.removeEventListener('drop', stop);
     };
   }, []);
+
+  /** Scores the cutout on screen again under a new choice (the ref first: the next render comes later). */
+  const rescore = (choice: ScoreChoice) => {
+    requestRef.current = choice;
+    const shown = single?.local;
+    if (shown !== undefined) openSingle(shown);
+  };
 
   const stopIndex = FPR_STOPS.indexOf(fpr);
 
@@ -204,12 +215,11 @@ export function App() {
               <select
                 data-testid="verdict-choice"
                 title="What the verdict combines: a named ensemble of the registry, or every model at one score"
-                value={choiceKey}
+                value={chosen?.value}
                 onChange={(e) => {
-                  setChoiceKey(e.currentTarget.value);
-                  // The cutout on screen is scored again the new way.
-                  const shown = single?.local;
-                  if (shown !== undefined) queueMicrotask(() => openSingle(shown));
+                  const value = e.currentTarget.value;
+                  setChoiceKey(value);
+                  rescore({ ...request, verdict: choices.find((c) => c.value === value)?.choice });
                 }}
               >
                 {choices.map((c) => (
@@ -243,7 +253,18 @@ export function App() {
 
         {view === 'score' && (
           <>
-            <Upload onFiles={onFiles} busy={preparing || batch?.running === true} />
+            <Upload
+              onFiles={onFiles}
+              busy={preparing || batch?.running === true}
+              sets={setOptions}
+              survey={survey}
+              onSurvey={(value) => {
+                setSurvey(value);
+                if (models.state !== 'ready') return;
+                const offered = verdictChoices(models, value);
+                rescore({ survey: value, verdict: (offered.find((c) => c.value === choiceKey) ?? offered[0])?.choice });
+              }}
+            />
             {preparing && <p class="status" role="status">Reading files…</p>}
             {single && (
               <SingleView
@@ -266,7 +287,7 @@ export function App() {
             {batch && !single && (
               <BatchView
                 batch={batch}
-                modelNames={modelNames}
+                roles={roles}
                 thresholds={thresholds}
                 fpr={fpr}
                 stretch={stretch}
@@ -277,13 +298,14 @@ export function App() {
             )}
             {!single && !batch && (
               <p class="hint muted">
-                Each cutout is scored by four autoencoder-type models trained on smooth lenses; the FPR slider sets how many smooth lenses you accept to flag.
+                Each cutout is scored by the model set of its survey (autoencoder-type models trained on smooth lenses; one unlike their data is called out of domain); the
+                FPR slider sets how many smooth lenses you accept to flag.
               </p>
             )}
           </>
         )}
         {view === 'models' && models.state === 'ready' && (
-          <ModelsView models={list} thresholds={thresholds} fpr={fpr} ensembles={models.ensembles} defaultEnsemble={models.defaultEnsemble} />
+          <ModelsView models={list} thresholds={thresholds} fpr={fpr} ensembles={models.ensembles} sets={models.sets} defaultSet={models.defaultSet} />
         )}
       </main>
       <footer class="foot muted">

@@ -1,6 +1,6 @@
 /** A batch's rows at the page's FPR, their order and filter, and the CSV / JSON downloads. */
 import { isErrorLine, type BatchLine, type ErrorLine, type ResultLine } from './api';
-import { ensembleFlagged, modelFlagged, type Thresholds } from './calibration';
+import { ensembleFlagged, modelFlaggedIn, thresholdOf, type Thresholds } from './calibration';
 import type { LocalItem } from './files';
 
 export interface Row {
@@ -12,12 +12,23 @@ export interface Row {
   line?: BatchLine;
 }
 
-export type Status = 'flagged' | 'smooth' | 'rejected' | 'pending';
+/** A row's verdict at the page's FPR; 'out of domain' (the API's word) is never flagged. */
+export type Status = 'flagged' | 'smooth' | 'out of domain' | 'rejected' | 'pending';
 
 export function statusOf(row: Row, fpr: number): Status {
   if (!row.line) return 'pending';
   if (isErrorLine(row.line)) return 'rejected';
+  if (row.line.domain.outOfDomain) return 'out of domain';
   return ensembleFlagged(row.line, fpr) ? 'flagged' : 'smooth';
+}
+
+export type StatusCounts = Record<Status, number>;
+
+/** The summary line's counts at `fpr`. */
+export function countStatuses(rows: Row[], fpr: number): StatusCounts {
+  const c: StatusCounts = { flagged: 0, smooth: 0, 'out of domain': 0, rejected: 0, pending: 0 };
+  for (const r of rows) c[statusOf(r, fpr)]++;
+  return c;
 }
 
 export function result(row: Row): ResultLine | undefined {
@@ -28,20 +39,21 @@ export function errorOf(row: Row): ErrorLine['error'] | undefined {
   return row.line && isErrorLine(row.line) ? row.line.error : undefined;
 }
 
-/** Columns the table sorts by: fixed ones and `model:<name>` (that model's loss). */
-export type SortColumn = 'index' | 'name' | 'ensemble' | 'verdict' | `model:${string}`;
+/** Columns the table sorts by: fixed ones and `model:<role>` (that role's loss, whatever its set). */
+export type SortColumn = 'index' | 'name' | 'set' | 'ensemble' | 'verdict' | `model:${string}`;
 
 export interface Sort {
   column: SortColumn;
   descending: boolean;
 }
 
-const STATUS_ORDER: Record<Status, number> = { flagged: 0, smooth: 1, rejected: 2, pending: 3 };
+const STATUS_ORDER: Record<Status, number> = { flagged: 0, smooth: 1, 'out of domain': 2, rejected: 3, pending: 4 };
 
 function sortValue(row: Row, column: SortColumn, fpr: number): number | string | undefined {
   const r = result(row);
   if (column === 'index') return row.index;
   if (column === 'name') return row.name;
+  if (column === 'set') return r?.set.name;
   if (column === 'verdict') return STATUS_ORDER[statusOf(row, fpr)];
   if (column === 'ensemble') return r?.ensemble.pValue;
   return r?.models[column.slice('model:'.length)]?.loss;
@@ -71,20 +83,30 @@ function csvField(v: string | number | boolean | undefined): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** CSV of `rows` (as shown: filtered and sorted), verdicts at `fpr`, one column group per model. */
-export function toCsv(rows: Row[], modelNames: string[], thresholds: Thresholds, fpr: number): string {
-  const header = ['index', 'name', 'verdict', 'fpr', 'ensemble_p', 'ensemble_method', 'ensemble_flagged'];
-  for (const m of modelNames) header.push(`${m}_loss`, `${m}_threshold`, `${m}_p`, `${m}_percentile`, `${m}_flagged`);
+/** The out-of-domain guard's reasons in one field. */
+export function reasonsText(r: Pick<ResultLine, 'domain'>): string {
+  return r.domain.reasons.map((x) => x.message).join('; ');
+}
+
+/**
+ * CSV of `rows` (as shown: filtered and sorted), verdicts at `fpr`, the set that scored each row and
+ * the guard's finding, then one column group per role (thresholds are per row: a role's registered
+ * model, and so its calibration, depends on the row's set).
+ */
+export function toCsv(rows: Row[], roles: string[], thresholds: Thresholds, fpr: number): string {
+  const header = ['index', 'name', 'verdict', 'fpr', 'ensemble_p', 'ensemble_method', 'ensemble_flagged', 'set', 'set_routed_by', 'out_of_domain', 'domain_reasons'];
+  for (const m of roles) header.push(`${m}_model`, `${m}_loss`, `${m}_threshold`, `${m}_p`, `${m}_percentile`, `${m}_flagged`);
   header.push('error_code', 'error_message');
   const lines = [header.join(',')];
   for (const row of rows) {
     const r = result(row);
     const err = errorOf(row);
     const fields: (string | number | boolean | undefined)[] = [row.index, row.name, statusOf(row, fpr), fpr, r?.ensemble.pValue, r?.ensemble.method, r ? ensembleFlagged(r, fpr) : undefined];
-    for (const m of modelNames) {
+    fields.push(r?.set.name, r?.set.routedBy, r?.domain.outOfDomain, r ? reasonsText(r) : undefined);
+    for (const m of roles) {
       const s = r?.models[m];
-      const t = thresholds.get(m);
-      fields.push(s?.loss, t, s?.pValue, s?.percentile, s ? modelFlagged(s.loss, t) : undefined);
+      const t = s ? thresholdOf(thresholds, s) : undefined;
+      fields.push(s?.model, s?.loss, t, s?.pValue, s?.percentile, r && s ? modelFlaggedIn(r, s, thresholds) : undefined);
     }
     fields.push(err?.code, err?.message);
     lines.push(fields.map(csvField).join(','));
@@ -92,12 +114,12 @@ export function toCsv(rows: Row[], modelNames: string[], thresholds: Thresholds,
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON of `rows`: the API's lines with the page's verdicts at `fpr` beside them. */
-export function toJson(rows: Row[], modelNames: string[], thresholds: Thresholds, fpr: number): string {
+/** JSON of `rows`: the API's lines with the page's verdicts at `fpr` beside them; thresholds by registered model. */
+export function toJson(rows: Row[], thresholds: Thresholds, fpr: number): string {
   return JSON.stringify(
     {
       fpr,
-      thresholds: Object.fromEntries(modelNames.map((m) => [m, thresholds.get(m)])),
+      thresholds: Object.fromEntries(thresholds),
       rows: rows.map((row) => {
         const r = result(row);
         return {
@@ -106,9 +128,16 @@ export function toJson(rows: Row[], modelNames: string[], thresholds: Thresholds
           verdict: statusOf(row, fpr),
           ...(r
             ? {
+                set: r.set,
+                outOfDomain: r.domain.outOfDomain,
+                reasons: r.domain.reasons,
+                domainStats: r.domain.stats,
                 ensemble: { ...r.ensemble, flagged: ensembleFlagged(r, fpr), alpha: fpr },
                 models: Object.fromEntries(
-                  Object.entries(r.models).map(([m, s]) => [m, { version: s.version, loss: s.loss, pValue: s.pValue, percentile: s.percentile, threshold: thresholds.get(m), flagged: modelFlagged(s.loss, thresholds.get(m)) }]),
+                  Object.entries(r.models).map(([m, s]) => [
+                    m,
+                    { model: s.model, version: s.version, score: s.score, loss: s.loss, pValue: s.pValue, percentile: s.percentile, threshold: thresholdOf(thresholds, s), flagged: modelFlaggedIn(r, s, thresholds) },
+                  ]),
                 ),
                 input: r.input,
               }

@@ -3,10 +3,12 @@
  * the slider never needs a new request. The rules are the server's (core's code, not a copy):
  * a model flags a cutout when loss > the (1 - fpr) quantile of its calibration scores, read by the
  * calibration's own quantile rule (served with the model, as Calibrator.thresholdAtFpr uses it);
- * the ensemble flags it when its combined p-value <= fpr (alpha = the chosen FPR).
+ * the ensemble flags it when its combined p-value <= fpr (alpha = the chosen FPR). A cutout out of
+ * its set's domain is flagged by nothing, at any FPR, as the server decides it.
  */
 import { quantileThreshold } from '@darklens/core';
-import { listModels, modelDetail, type ModelDetail, type ModelList, type ScoreResult, type VerdictChoice } from './api';
+import { listModels, modelDetail, type ModelDetail, type ModelList, type ModelScore, type ScoreResult, type VerdictChoice } from './api';
+import { offeredEnsembles, offeredScores } from './sets';
 
 export interface CalibratedModel {
   detail: ModelDetail;
@@ -15,12 +17,13 @@ export interface CalibratedModel {
 }
 
 export interface LoadedModels {
+  /** Every registered model, of every set. */
   models: CalibratedModel[];
-  /** The registry's named ensembles and its default one. */
+  /** The registry's named ensembles (by registered name). */
   ensembles: ModelList['ensembles'];
-  defaultEnsemble: string | null;
-  /** Every score some model calibrates, in first-seen order. */
-  scores: string[];
+  /** The model sets (survey domains) and the one cutouts get by default. */
+  sets: ModelList['sets'];
+  defaultSet: string;
 }
 
 /** The served models with the calibration of the choice's score (each model's default for an ensemble). */
@@ -31,18 +34,29 @@ export async function loadModels(choice?: VerdictChoice): Promise<LoadedModels> 
   return {
     models: details.map((detail) => ({ detail, scores: Float64Array.from(detail.scores) })),
     ensembles: list.ensembles,
-    defaultEnsemble: list.defaultEnsemble,
-    scores: [...new Set(list.models.flatMap((m) => m.availableScores.map((a) => a.name)))],
+    sets: list.sets,
+    defaultSet: list.defaultSet,
   };
 }
 
-/** The choices a page offers: the registry's ensembles (the default first), then every score at equal weights. */
-export function verdictChoices(loaded: Pick<LoadedModels, 'ensembles' | 'defaultEnsemble' | 'scores'>): { value: string; label: string; choice: VerdictChoice | undefined }[] {
-  const names = Object.keys(loaded.ensembles).sort((a, b) => (a === loaded.defaultEnsemble ? -1 : b === loaded.defaultEnsemble ? 1 : 0));
-  const out: { value: string; label: string; choice: VerdictChoice | undefined }[] = [];
-  if (names.length === 0) out.push({ value: 'default', label: 'every model, its default score', choice: undefined });
-  for (const n of names) out.push({ value: `ensemble:${n}`, label: `ensemble ${n}${n === loaded.defaultEnsemble ? ' (default)' : ''}`, choice: { kind: 'ensemble', name: n } });
-  for (const s of loaded.scores) out.push({ value: `score:${s}`, label: `every model, score ${s}`, choice: { kind: 'score', score: s } });
+export interface VerdictOption {
+  value: string;
+  label: string;
+  /** undefined: the request names no ensemble or score (the set's default verdict). */
+  choice: VerdictChoice | undefined;
+}
+
+/**
+ * The choices a page offers under a set choice (a set's name or auto): the ensembles every set the
+ * cutouts may go to offers (their shared default first), then every score all their models calibrate.
+ */
+export function verdictChoices(loaded: Pick<LoadedModels, 'sets' | 'models'>, survey: string): VerdictOption[] {
+  const { names, defaultEnsemble, anyDefault } = offeredEnsembles(loaded.sets, survey);
+  const sorted = [...names].sort((a, b) => (a === defaultEnsemble ? -1 : b === defaultEnsemble ? 1 : 0));
+  const out: VerdictOption[] = [];
+  if (defaultEnsemble === null) out.push({ value: 'default', label: anyDefault ? "each set's default ensemble" : 'every model, its default score', choice: undefined });
+  for (const n of sorted) out.push({ value: `ensemble:${n}`, label: `ensemble ${n}${n === defaultEnsemble ? ' (default)' : ''}`, choice: { kind: 'ensemble', name: n } });
+  for (const s of offeredScores(loaded.sets, loaded.models.map((m) => m.detail), survey)) out.push({ value: `score:${s}`, label: `every model, score ${s}`, choice: { kind: 'score', score: s } });
   return out;
 }
 
@@ -56,8 +70,28 @@ export function modelFlagged(loss: number, threshold: number | undefined): boole
   return threshold !== undefined && loss > threshold;
 }
 
-export function ensembleFlagged(result: Pick<ScoreResult, 'ensemble'>, fpr: number): boolean {
-  return result.ensemble.pValue <= fpr;
+/** A model's threshold at the page's FPR: by the registered model (a role names a different one per set). */
+export function thresholdOf(thresholds: Thresholds, score: Pick<ModelScore, 'model'>): number | undefined {
+  return thresholds.get(score.model);
+}
+
+type Judged = Pick<ScoreResult, 'ensemble' | 'domain'>;
+
+/** Whether a model of a scored cutout flags it at the page's FPR: never out of the set's domain. */
+export function modelFlaggedIn(result: Pick<ScoreResult, 'domain'>, score: Pick<ModelScore, 'model' | 'loss'>, thresholds: Thresholds): boolean {
+  return !result.domain.outOfDomain && modelFlagged(score.loss, thresholdOf(thresholds, score));
+}
+
+export function ensembleFlagged(result: Judged, fpr: number): boolean {
+  return !result.domain.outOfDomain && result.ensemble.pValue <= fpr;
+}
+
+export type PageVerdict = ScoreResult['verdict'];
+
+/** The server's verdict words, at the page's FPR. */
+export function verdictAt(result: Judged, fpr: number): PageVerdict {
+  if (result.domain.outOfDomain) return 'out of domain';
+  return ensembleFlagged(result, fpr) ? 'anomalous' : 'smooth';
 }
 
 /** The slider's stops: log-spaced, from where 2,500 calibration scores still resolve a quantile. */

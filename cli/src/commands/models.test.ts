@@ -28,6 +28,32 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('darklens models', () => {
+  it('writes a model set under other names, with guard ranges from its smooth lenses, and measures the guard', async () => {
+    expectOk(await cli('simulate', '-c', 'no_sub', '-n', '1000', '-s', '5', '-j', '0', '-q', '-o', 'guard'));
+    expectOk(await cli('models', 'add', '-c', 'ck/rbm', '-r', 'sets', '--name', 'wide-rbm', '--backend', 'wasm'));
+    const set = await cli('models', 'set', 'wide', '-r', 'sets', '--models', 'rbm=wide-rbm', '--pixel-scale', '0.1', '--psf-fwhm', '0.7', '--snr', '10:30', '--alias', 'Ground', '--guard-data', 'guard/no_sub.npy', '-q');
+    expectOk(set);
+    expect(set.stdout).toMatch(/^set wide: rbm=wide-rbm\n {2}guard radius: \[[\d.]+, [\d.]+\]\n {2}guard sharpness: .*\n {2}guard noise: .*\n {2}guard relativeWidth: .*\n$/);
+    const reg = parseRegistry(readFileSync(join(dir, 'sets', 'registry.json'), 'utf8'));
+    expect(reg.defaultSet).toBe('wide');
+    expect(reg.sets!.wide).toMatchObject({ models: { rbm: 'wide-rbm' }, aliases: ['ground'], domain: { pixelScale: 0.1, psfFwhm: 0.7, snr: [10, 30], guard: { images: 1000 } } });
+    expect((await cli('models', 'list', '-r', 'sets')).stdout).toMatch(/\nwide \(default\)\t-\t0.1"\t0.7"\t1000 lenses\trbm=wide-rbm\t-\n$/);
+    expectBadInput(await cli('models', 'set', 'x', '-r', 'sets', '--models', 'rbm=wide-rbm', '--pixel-scale', '0.2', '--psf-fwhm', '0.7'), /--pixel-scale 0.2 differs from its models' 0.1/);
+    expectBadInput(await cli('models', 'set', 'x', '-r', 'sets', '--models', 'rbm', '--pixel-scale', '0.1', '--psf-fwhm', '0.7'), /name=registered-name pairs/);
+    expectBadInput(await cli('models', 'set', 'x', '-r', 'sets', '--models', 'rbm=wide-rbm', '--pixel-scale', '0.1', '--psf-fwhm', '0.7', '--guard-data', 'data/no_sub.npy'), /at least 1000/);
+
+    // Its own lenses pass the guard; stated 0.2"/px, every one fails it.
+    expectOk(await cli('models', 'guard', '-r', 'sets', '--data', 'guard/no_sub.npy', '--count', '200', '--json', 'own.json', '-q'));
+    const own = JSON.parse(readFileSync(join(dir, 'own.json'), 'utf8')) as { scored: number; outOfDomain: number; bySet: Record<string, number> };
+    expect(own.scored).toBe(200);
+    expect(own.bySet).toEqual({ wide: 200 });
+    expect(own.outOfDomain).toBeLessThanOrEqual(2);
+    const coarse = await cli('models', 'guard', '-r', 'sets', '--data', 'guard/no_sub.npy', '--count', '200', '--pixel-scale', '0.2', '--json', 'coarse.json', '-q');
+    expectOk(coarse);
+    expect(coarse.stdout).toMatch(/out of domain: 200 \(100.00%\); by check: pixel-scale 200 \(100.00%\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'coarse.json'), 'utf8'))).toMatchObject({ pixelScale: 0.2, outOfDomain: 200, rate: 1 });
+  }, 120_000);
+
   it('registers versions with their files, sha256 and card; promotes and rolls back', async () => {
     const a = await cli('models', 'add', '-c', 'ck/rbm', '--report', 'rep/rbm', '-r', 'reg', '--backend', 'wasm');
     expectOk(a);
@@ -52,7 +78,7 @@ describe('darklens models', () => {
     expect(card).toMatch(/## Intended use[\s\S]*Not for:/);
 
     const list = await cli('models', 'list', '-r', 'reg');
-    expect(list.stdout).toMatch(/^model\tdefault\tversions\tAUC pooled\tonnx MB\nrbm\tv1\tv1,v2\t\d\.\d{3}\t\d+\.\d\d\n$/);
+    expect(list.stdout).toMatch(/^model\tdefault\tversions\tAUC pooled\tonnx MB\nrbm\tv1\tv1,v2\t\d\.\d{3}\t\d+\.\d\d\n\nset\t.*\ndefault \(default\)\t-\t0.1"\t0.235"\tnone\trbm\t-\n$/);
     expect((await cli('models', 'promote', 'rbm', 'v2', '-r', 'reg')).stdout).toBe('rbm: default is now v2\n');
     const shown = JSON.parse((await cli('models', 'show', 'rbm', '-r', 'reg')).stdout) as { version: string; default: string };
     expect(shown).toMatchObject({ version: 'v2', default: 'v2' });

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { int, withBackendOption } from '../options.js';
-import { DarklensError, REGISTRY_FILE, resolveVersion } from '@darklens/core';
+import { DarklensError, registrySets, REGISTRY_FILE, resolveVersion } from '@darklens/core';
+import { guardCommand, setCommand } from './models-sets.js';
 import { chooseEnsemble, promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
 
 const DEFAULT_REGISTRY = 'models';
@@ -18,7 +19,7 @@ function gitCommit(): string | null {
 }
 
 export function modelsCommand(): Command {
-  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, verify`);
+  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, ensemble, verify, set, guard`);
   const registryOption = (c: Command): Command => c.option('-r, --registry <dir>', 'registry folder', DEFAULT_REGISTRY);
 
   const list = registryOption(new Command('list').description('every model with its default version, versions and pooled AUC'));
@@ -35,6 +36,13 @@ export function modelsCommand(): Command {
       const d = m.versions[m.default]!;
       const onnx = d.files[d.onnx.file];
       process.stdout.write(`${name}\t${m.default}\t${Object.keys(m.versions).join(',')}\t${f3(d.metrics.aucPooled)}\t${onnx !== undefined ? (onnx.bytes / 1e6).toFixed(2) : '-'}\n`);
+    }
+    const { sets, defaultSet } = registrySets(reg);
+    process.stdout.write('\nset\tsurvey\tpixel scale\tPSF FWHM\tguard\tmodels\tdefault ensemble\n');
+    for (const [name, s] of Object.entries(sets)) {
+      const d = s.domain;
+      const roles = Object.entries(s.models).map(([r, m]) => (r === m ? r : `${r}=${m}`)).join(',');
+      process.stdout.write(`${name}${name === defaultSet ? ' (default)' : ''}\t${d.survey ?? d.preset ?? '-'}\t${d.pixelScale}"\t${d.psfFwhm > 0 ? `${Number(d.psfFwhm.toPrecision(3))}"` : '-'}\t${d.guard !== undefined ? `${d.guard.images} lenses` : 'none'}\t${roles}\t${s.defaultEnsemble ?? '-'}\n`);
     }
   });
   cmd.addCommand(list);
@@ -54,16 +62,18 @@ export function modelsCommand(): Command {
       .option('--report <dir>', 'its darklens evaluate --report folder (metrics and pictures for the card)')
       .option('--new-version <name>', 'name of the new version (default: the next of v1, v2, ...)')
       .option('--default', 'make it the default version (a model\'s first version always is)')
+      .option('--name <name>', 'register it under this name (default: its kind, dcae, vae...), e.g. lsst-dcae for a model of another survey\'s set')
       .option('--fp16', 'store the ONNX weights as float16'),
   );
   withBackendOption(add, 'TensorFlow.js backend that loads the checkpoint');
-  add.action(async (o: { registry: string; checkpoint: string; report?: string; newVersion?: string; default?: boolean; fp16?: boolean; backend?: BackendName }) => {
+  add.action(async (o: { registry: string; checkpoint: string; report?: string; newVersion?: string; default?: boolean; name?: string; fp16?: boolean; backend?: BackendName }) => {
     const r = await publishCheckpoint({
       root: o.registry,
       checkpointDir: o.checkpoint,
       commit: gitCommit(),
       ...(o.report !== undefined ? { reportDir: o.report } : {}),
       ...(o.newVersion !== undefined ? { version: o.newVersion } : {}),
+      ...(o.name !== undefined ? { name: o.name } : {}),
       ...(o.default === true ? { makeDefault: true } : {}),
       ...(o.fp16 === true ? { fp16: true } : {}),
       ...(o.backend !== undefined ? { backend: o.backend } : {}),
@@ -97,12 +107,13 @@ export function modelsCommand(): Command {
       .option('--vortex <path>', 'validation lenses with a vortex')
       .option('--default', 'make it the ensemble requests get when they name no models, score or ensemble')
       .option('--scores <list>', 'candidate scores, comma-separated (default: every calibrated score)')
+      .option('--models <list>', 'candidate registered models, comma-separated (default: every model; a set\'s models for a set\'s ensemble)')
       .option('--max-members <n>', 'most (model, score) members', int('max members', 1, 64), 4)
       .option('--test-no-sub <path>', 'test lenses without substructure: report the ensemble and every candidate on them (they choose nothing)')
       .option('--test-spherical <path>', 'test lenses with spherical subhalos')
       .option('--test-vortex <path>', 'test lenses with a vortex'),
   );
-  ens.action(async (o: { registry: string; name: string; sub: string | boolean; spherical?: string; vortex?: string; default?: boolean; scores?: string; maxMembers: number; testNoSub?: string; testSpherical?: string; testVortex?: string }) => {
+  ens.action(async (o: { registry: string; name: string; sub: string | boolean; spherical?: string; vortex?: string; default?: boolean; scores?: string; models?: string; maxMembers: number; testNoSub?: string; testSpherical?: string; testVortex?: string }) => {
     // --no-sub: commander reads a `--no-` flag as the negation of `--sub`; the path lands in `sub`.
     if (typeof o.sub !== 'string') throw new DarklensError('invalid_argument', '--no-sub <path> is required (validation lenses without substructure)');
     const r = await chooseEnsemble({
@@ -115,6 +126,7 @@ export function modelsCommand(): Command {
         : {}),
       ...(o.default === true ? { makeDefault: true } : {}),
       ...(o.scores !== undefined ? { scores: o.scores.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+      ...(o.models !== undefined ? { models: o.models.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
       onProgress: (stage) => process.stderr.write(`darklens: ${stage}\n`),
     });
     process.stdout.write(`ensemble ${o.name}${o.default === true ? ' (default)' : ''}: ${r.ensemble.members.map((m) => `${m.model}/${m.score} ${m.weight}`).join(', ')}\n${r.ensemble.chosenBy}\n`);
@@ -135,5 +147,7 @@ export function modelsCommand(): Command {
     process.stdout.write(`${o.registry}: every registered file matches its sha256\n`);
   });
   cmd.addCommand(verify);
+  cmd.addCommand(setCommand(registryOption));
+  cmd.addCommand(guardCommand(registryOption));
   return cmd;
 }

@@ -218,6 +218,7 @@ function cutoutToStack(c: Cutout): CutoutStack {
     meta: c.meta,
   };
   if (c.pixelScale !== undefined) stack.pixelScale = c.pixelScale;
+  if (c.psfFwhm !== undefined) stack.psfFwhm = c.psfFwhm;
   if (c.variance !== undefined) stack.variance = c.variance;
   return stack;
 }
@@ -247,6 +248,7 @@ export function decodeCutout(bytes: Uint8Array, options: DecodeOptions = {}): Cu
   }
   const cutout: Cutout = { width: s.width, height: s.height, data: s.data, masked: s.masked, format: s.format, meta: s.meta };
   if (s.pixelScale !== undefined) cutout.pixelScale = s.pixelScale;
+  if (s.psfFwhm !== undefined) cutout.psfFwhm = s.psfFwhm;
   if (s.variance !== undefined) cutout.variance = s.variance;
   return cutout;
 }
@@ -274,6 +276,7 @@ export function stackToCutouts(stack: CutoutStack): Cutout[] {
       meta: stack.count > 1 ? { ...stack.meta, stackIndex: i } : { ...stack.meta },
     };
     if (stack.pixelScale !== undefined) cutout.pixelScale = stack.pixelScale;
+    if (stack.psfFwhm !== undefined) cutout.psfFwhm = stack.psfFwhm;
     if (stack.variance !== undefined) cutout.variance = stack.variance.subarray(i * size, (i + 1) * size);
     cutouts.push(cutout);
   }

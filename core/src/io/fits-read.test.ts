@@ -410,3 +410,28 @@ describe('fits-header', () => {
     expectError(() => parseHeader(head.subarray(0, 2880), 0), 'truncated', /no END card/);
   });
 });
+
+describe('readFits PSF width', () => {
+  const image = { width: 4, height: 4, data: new Float32Array(16).fill(1) };
+  const psf = (cards: Record<string, number>) => {
+    const c = readFits(writeFits(image, { cards }));
+    return { fwhm: c.psfFwhm, source: c.meta.PSF_SOURCE };
+  };
+
+  it('reads a FWHM keyword in arcsec, or a sigma keyword converted to FWHM', () => {
+    expect(psf({ PSFFWHM: 0.7 })).toEqual({ fwhm: 0.7, source: 'PSFFWHM' });
+    expect(psf({ SEEING: 0.85 })).toEqual({ fwhm: 0.85, source: 'SEEING' });
+    const s = psf({ PSFSIG: 0.1 });
+    expect(s.source).toBe('PSFSIG');
+    expect(s.fwhm).toBeCloseTo(0.23548, 4);
+    // A FWHM keyword wins over a sigma one.
+    expect(psf({ PSFSIG: 0.1, PSF_FWHM: 0.5 }).fwhm).toBe(0.5);
+  });
+
+  it('ignores implausible values and files that state none', () => {
+    expect(psf({}).fwhm).toBeUndefined();
+    expect(psf({ PSFFWHM: 0 }).fwhm).toBeUndefined();
+    expect(psf({ SEEING: -1 }).fwhm).toBeUndefined();
+    expect(psf({ PSFFWHM: 45 }).fwhm).toBeUndefined();
+  });
+});

@@ -334,6 +334,25 @@ function pixelScale(header: FitsHeader): { scale: number; source: string } | und
   return undefined;
 }
 
+/** PSF FWHM keywords in arcsec, in the order trusted; sigma keywords are converted (FWHM = 2.3548 sigma). */
+const PSF_FWHM_KEYS = ['PSFFWHM', 'PSF_FWHM', 'SEEING'];
+const PSF_SIGMA_KEYS = ['PSFSIG', 'PSFSIGMA'];
+const SIGMA_TO_FWHM = 2 * Math.sqrt(2 * Math.LN2);
+
+/** The PSF's FWHM in arcsec when the header states it (a plausible value: (0, 30) arcsec). */
+function psfFwhm(header: FitsHeader): { fwhm: number; source: string } | undefined {
+  const ok = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v > 0 && v < 30;
+  for (const k of PSF_FWHM_KEYS) {
+    const v = optionalNumber(header, k);
+    if (ok(v)) return { fwhm: v, source: k };
+  }
+  for (const k of PSF_SIGMA_KEYS) {
+    const v = optionalNumber(header, k);
+    if (ok(v)) return { fwhm: v * SIGMA_TO_FWHM, source: k };
+  }
+  return undefined;
+}
+
 const META_STRINGS = ['OBJECT', 'TELESCOP', 'INSTRUME', 'FILTER', 'BUNIT', 'DATE-OBS', 'ORIGIN'];
 
 function buildMeta(h: Hdu, scaleSource: string | undefined): Record<string, string | number | boolean> {
@@ -443,6 +462,11 @@ export function readFits(bytes: Uint8Array, options: ReadFitsOptions = {}): Cuto
   const scale = pixelScale(h.header);
   Object.assign(cutout.meta, buildMeta(h, scale?.source));
   if (scale) cutout.pixelScale = scale.scale;
+  const psf = psfFwhm(h.header);
+  if (psf) {
+    cutout.psfFwhm = psf.fwhm;
+    cutout.meta.PSF_SOURCE = psf.source;
+  }
   return cutout;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { CalibrationInput } from '../calibration/calibration-file.js';
 import { DarklensError } from '../errors.js';
+import { validateSets, type RegistrySet } from './model-sets.js';
 
 export const REGISTRY_FORMAT = 1;
 export const REGISTRY_FILE = 'registry.json';
@@ -67,6 +68,10 @@ export interface Registry {
   ensembles?: Record<string, RegistryEnsemble>;
   /** The ensemble a request gets when it names no models, score or ensemble. */
   defaultEnsemble?: string;
+  /** Models grouped by the domain they were trained for (model-sets.ts); absent: one implicit set. */
+  sets?: Record<string, RegistrySet>;
+  /** The set a cutout gets when nothing routes it elsewhere. */
+  defaultSet?: string;
 }
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -123,6 +128,7 @@ export function parseRegistry(text: string): Registry {
   if (j.defaultEnsemble !== undefined && !(typeof j.defaultEnsemble === 'string' && isObj(j.ensembles) && Object.hasOwn(j.ensembles, j.defaultEnsemble))) {
     bad(`defaultEnsemble ${JSON.stringify(j.defaultEnsemble)} is not one of the ensembles`);
   }
+  validateSets(j);
   return j as unknown as Registry;
 }
 

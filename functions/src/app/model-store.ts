@@ -9,6 +9,7 @@ import {
   ONNX_INPUT,
   parseRegistry,
   readContract,
+  registrySets,
   resolveVersion,
   verifyFile,
   REGISTRY_FILE,
@@ -16,6 +17,7 @@ import {
   type Calibrator,
   type GraphContract,
   type Registry,
+  type RegistrySet,
   type RegistryVersion,
 } from '@darklens/core';
 import type { InferenceEngine, ModelSession } from './engine.js';
@@ -107,6 +109,10 @@ export class ModelSet {
   private readonly others = new Map<string, Promise<LoadedModel>>();
   private users = 0;
   private retired = false;
+  /** The registry's model sets (one implicit set when it has none), with the roles of served models only. */
+  readonly sets: Record<string, RegistrySet>;
+  /** The set a cutout gets when nothing routes it elsewhere. */
+  readonly defaultSet: string;
 
   constructor(
     readonly generation: number,
@@ -117,7 +123,29 @@ export class ModelSet {
     private readonly source: ModelSource,
     private readonly engine: InferenceEngine,
     private readonly opening?: Serial,
-  ) {}
+  ) {
+    const { sets, defaultSet } = registrySets(registry);
+    // A store serving some models only: each set keeps the roles whose model is served.
+    this.sets = Object.fromEntries(
+      Object.entries(sets).map(([name, set]) => [name, { ...set, models: Object.fromEntries(Object.entries(set.models).filter(([, m]) => models.has(m))) }]),
+    );
+    this.defaultSet = defaultSet;
+  }
+
+  /** The set of that name (routing.ts resolves survey= names and aliases). */
+  set(name: string): RegistrySet {
+    const s = Object.hasOwn(this.sets, name) ? this.sets[name] : undefined;
+    if (s === undefined) throw new DarklensError('not_found', `model set "${name}" is not in the registry; sets: ${Object.keys(this.sets).join(', ')}`);
+    return s;
+  }
+
+  /** The served model playing `role` in set `setName`, or 404 naming the set's roles. */
+  roleModel(setName: string, role: string): LoadedModel {
+    const set = this.set(setName);
+    const name = Object.hasOwn(set.models, role) ? set.models[role] : undefined;
+    if (name === undefined) throw new DarklensError('not_found', `model "${role}" is not served in set ${setName}; served: ${Object.keys(set.models).join(', ') || 'none'}`);
+    return this.model(name);
+  }
 
   get names(): string[] {
     return [...this.models.keys()];

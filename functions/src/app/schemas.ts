@@ -9,7 +9,11 @@ const csv = (description: string, example: string) => z.string().optional().open
 
 export const ScoreQuerySchema = z
   .object({
-    models: csv('Comma-separated model names (default: every served model).', 'dcae,vae'),
+    models: csv('Comma-separated models by role, e.g. dcae,vae (default: every model of the cutout\'s set).', 'dcae,vae'),
+    survey: z.string().optional().openapi({
+      description: 'The model set that scores the cutouts, by name or alias (see /v1/models sets), or auto (default): by the FITS header\'s pixel scale and PSF, else the default set.',
+      example: 'lsst',
+    }),
     score: z.string().optional().openapi({
       description: 'The anomaly score every model uses: mse, chi2, psf, mf, mf2 or sharp (see /v1/models for what each model calibrates). Default: each model\'s calibrated default.',
       example: 'mf',
@@ -51,6 +55,7 @@ export const ThresholdSchema = z.object({
 
 export const ModelScoreSchema = z
   .object({
+    model: z.string().openapi({ description: 'The registered model (a set\'s role maps to one).', example: 'lsst-rbm' }),
     version: z.string(),
     score: z.string().openapi({ description: 'The anomaly score used (its definition: /v1/models).', example: 'mf' }),
     loss: z.number().openapi({ description: 'The value of that score for this cutout (mse: per-image MSE between the [0,1]-scaled input and its reconstruction).' }),
@@ -80,14 +85,38 @@ export const InputSummarySchema = z.object({
   width: z.number().int(),
   height: z.number().int(),
   pixelScale: z.number().nullable(),
+  psfFwhm: z.number().nullable().openapi({ description: 'PSF FWHM in arcsec when the file states one (FITS PSFFWHM, PSF_FWHM, SEEING, PSFSIG).' }),
   assumedPixelScale: z.boolean(),
   masked: z.number().int(),
   resampled: z.object({ fromScale: z.number(), toScale: z.number() }).nullable(),
   noise: z.enum(['variance-plane', 'estimated']).openapi({ description: 'Where the noise variance of the noise-aware scores came from: the file\'s variance plane, or estimated from the cutout.' }),
 });
 
+export const RouteSchema = z
+  .object({
+    name: z.string().openapi({ description: 'The model set that scored the cutout.' }),
+    routedBy: z.enum(['survey', 'header', 'default']).openapi({ description: 'survey=, the file\'s pixel scale and PSF, or the default set (a file without them).' }),
+    note: z.string(),
+  })
+  .openapi('Route');
+
+export const DomainSchema = z
+  .object({
+    outOfDomain: z.boolean().openapi({ description: 'True when the cutout is unlike the data its set was trained for: then nothing is flagged and the verdict is "out of domain".' }),
+    reasons: z.array(z.object({ check: z.string(), message: z.string() })),
+    stats: z.object({ radius: z.number(), sharpness: z.number().nullable(), noise: z.number(), relativeWidth: z.number().nullable() }).openapi({ description: 'What the guard measured on the model grid: lens radius (px), finest-structure width (px; null when noise hides all structure), noise relative to the image range, width relative to radius.' }),
+  })
+  .openapi('Domain');
+
 export const ScoreResultSchema = z
-  .object({ input: InputSummarySchema, models: z.record(z.string(), ModelScoreSchema), ensemble: EnsembleSchema })
+  .object({
+    input: InputSummarySchema,
+    set: RouteSchema,
+    domain: DomainSchema,
+    verdict: z.enum(['smooth', 'anomalous', 'out of domain']).openapi({ description: 'The ensemble verdict, or "out of domain" (never "anomalous") when the guard fired.' }),
+    models: z.record(z.string(), ModelScoreSchema),
+    ensemble: EnsembleSchema,
+  })
   .openapi('ScoreResult');
 
 export const BatchLineSchema = z
@@ -141,6 +170,20 @@ export const ModelListSchema = z
     models: z.array(ModelSummarySchema),
     ensembles: z.record(z.string(), EnsembleInfoSchema).openapi({ description: 'The registry\'s named ensembles (ensemble= on the scoring routes).' }),
     defaultEnsemble: z.string().nullable(),
+    sets: z
+      .array(
+        z.object({
+          name: z.string(),
+          default: z.boolean().openapi({ description: 'The set cutouts get when survey= and their header do not route them elsewhere.' }),
+          aliases: z.array(z.string()),
+          domain: z.record(z.string(), z.unknown()).openapi({ description: 'What the set was trained for (survey, preset, pixelScale, psfFwhm, snr) and the guard\'s ranges.' }),
+          models: z.record(z.string(), z.string()).openapi({ description: 'Role (models=) -> registered model.' }),
+          ensembles: z.record(z.string(), z.string()).openapi({ description: 'Ensemble name (ensemble=) -> registered ensemble.' }),
+          defaultEnsemble: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: 'Model sets by domain (survey= on the scoring routes).' }),
+    defaultSet: z.string(),
   })
   .openapi('ModelList');
 

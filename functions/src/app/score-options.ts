@@ -1,8 +1,8 @@
 /** Query (or multipart field) parameters of the scoring routes to ScoreOptions, with 400s that say what is accepted. */
-import { DarklensError, P_VALUE_COMBINATIONS, type PValueCombination } from '@darklens/core';
+import { DarklensError, namedSet, P_VALUE_COMBINATIONS, setEnsembles, type PValueCombination } from '@darklens/core';
 import type { ModelSet } from './model-store.js';
 import { ScoreQuerySchema } from './schemas.js';
-import { resolveEnsemble, resolveModels, type OutputEncoding, type OutputKind, type ScoreOptions, type ThresholdChoice } from './scoring.js';
+import { planFor, type OutputEncoding, type OutputKind, type ScoreOptions, type ThresholdChoice } from './scoring.js';
 
 const OUTPUT_KINDS: readonly OutputKind[] = ['input', 'reconstruction', 'residual'];
 const ENCODINGS: readonly OutputEncoding[] = ['png', 'array', 'both'];
@@ -37,9 +37,11 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
   if (unknown.length > 0) bad(`unknown parameter ${unknown.join(', ')}; accepted: ${[...known].join(', ')}`);
   const q = ScoreQuerySchema.parse(raw);
 
-  const models = list(q.models) ?? set.names;
-  if (models.length === 0) bad(`models is empty; accepted: any of ${set.names.join(', ')}`);
-  for (const m of models) set.model(m);
+  // The sets a cutout may go to: the one survey= names, else any.
+  const survey = q.survey?.trim() === '' || q.survey?.trim().toLowerCase() === 'auto' ? undefined : q.survey?.trim();
+  const candidates = survey !== undefined ? [namedSet(set.sets, survey)] : Object.keys(set.sets);
+  const models = list(q.models);
+  if (models !== undefined && models.length === 0) bad(`models is empty; accepted: any of ${[...new Set(candidates.flatMap((n) => Object.keys(set.set(n).models)))].join(', ')}`);
 
   let threshold: ThresholdChoice = { kind: 'default' };
   const fpr = probability('fpr', q.fpr);
@@ -48,7 +50,7 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
     const t = q.threshold.trim();
     const value = Number(t);
     if (Number.isFinite(value)) {
-      if (models.length !== 1) bad(`threshold=${t} is a loss value, which only makes sense for one model; name one model with models=, or use fpr= or a threshold name`);
+      if ((models ?? Object.keys(set.set(candidates[0]!).models)).length !== 1) bad(`threshold=${t} is a loss value, which only makes sense for one model; name one model with models=, or use fpr= or a threshold name`);
       threshold = { kind: 'value', value };
     } else {
       threshold = { kind: 'named', name: t };
@@ -64,21 +66,37 @@ export function parseScoreQuery(raw: Record<string, string | undefined>, set: Mo
   const encoding = (q.encoding ?? 'png') as OutputEncoding;
   if (!ENCODINGS.includes(encoding)) bad(`encoding=${q.encoding}; accepted: ${ENCODINGS.join(', ')}`);
 
-  const options: ScoreOptions = { models, threshold, combine, outputs, encoding, ...(score === undefined ? {} : { score }) };
-  const resolved = resolveModels(set, options); // unknown scores and thresholds are 404s now, not on every batch line
   const named = q.ensemble?.trim() || undefined;
-  if (named !== undefined) {
-    options.ensemble = named;
-    resolveEnsemble(set, options, resolved);
-  } else if (q.models === undefined && score === undefined && set.registry.defaultEnsemble !== undefined) {
-    // The registry's default ensemble, unless a rollback left one of its members unserved (a model
-    // back on a version without that score): then the served models at equal weights.
+  const options: ScoreOptions = {
+    threshold,
+    combine,
+    outputs,
+    encoding,
+    ...(models === undefined ? {} : { models }),
+    ...(score === undefined ? {} : { score }),
+    ...(survey === undefined ? {} : { survey }),
+    ...(named === undefined ? { defaultEnsemble: models === undefined && score === undefined } : { ensemble: named }),
+  };
+  // Unknown models, scores, thresholds and ensembles are 404s now, not on every batch line: the
+  // request must make sense for at least one set it may go to (a cutout routed to a set where it
+  // does not gets that set's 404 as its own error).
+  let firstError: unknown;
+  const fits = candidates.filter((name) => {
     try {
-      resolveEnsemble(set, { ensemble: set.registry.defaultEnsemble }, resolved);
-      options.ensemble = set.registry.defaultEnsemble;
+      planFor(set, name, options);
+      return true;
     } catch (e) {
       if (!(e instanceof DarklensError)) throw e;
+      firstError ??= e;
+      return false;
     }
+  });
+  if (fits.length === 0) {
+    if (named !== undefined && candidates.every((n) => !Object.hasOwn(setEnsembles(set.registry, set.set(n)), named))) {
+      const offered = [...new Set(candidates.flatMap((n) => Object.keys(setEnsembles(set.registry, set.set(n)))))];
+      throw new DarklensError('not_found', `ensemble "${named}" is not in the registry; registered: ${offered.join(', ') || 'none'}`);
+    }
+    throw firstError;
   }
   const alpha = probability('alpha', q.alpha);
   if (alpha !== undefined) options.alpha = alpha;

@@ -1,7 +1,9 @@
 /**
- * Scoring cutouts against a ModelSet: core's one scoring path (prepareCutout, then runScores: the same
- * code `darklens calibrate` and `evaluate` score with), calibrated read-outs per model and one
- * ensemble verdict per cutout.
+ * Scoring cutouts against a ModelSet: each cutout goes to the model set of its domain (routing.ts:
+ * survey=, else its header, else the default set), through core's one scoring path (prepareCutout,
+ * then runScores: the same code `darklens calibrate` and `evaluate` score with), calibrated
+ * read-outs per model, one ensemble verdict, and the out-of-domain guard (guard.ts): a cutout
+ * outside its set's domain is flagged by nothing and its verdict is "out of domain".
  *
  * Each model scores with the score a request names (`score=`) or its calibration's default; masked
  * pixels count in no score (the graph leaves them out; for v1 graphs runScores does).
@@ -9,12 +11,19 @@
 import {
   combinePValues,
   DarklensError,
+  domainReasons,
+  imageStats,
   prepareCutout,
   quantileThresholdName,
+  routeCutout,
   runScores,
+  scoreReason,
+  setEnsembles,
   type Cutout,
+  type DomainReason,
   type PValueCombination,
   type PreparedCutout,
+  type Route,
 } from '@darklens/core';
 import { divergingPng, grayPng, maxAbs, pngDataUrl } from './images.js';
 import type { LoadedModel, ModelSet } from './model-store.js';
@@ -30,7 +39,8 @@ export type OutputKind = 'input' | 'reconstruction' | 'residual';
 export type OutputEncoding = 'png' | 'array' | 'both';
 
 export interface ScoreOptions {
-  models: string[];
+  /** Models by role (dcae, vae, ...) in each cutout's set; default: every model of the set. */
+  models?: string[];
   /** The score every model uses (default: each model's calibrated default). */
   score?: string;
   /**
@@ -38,6 +48,10 @@ export interface ScoreOptions {
    * not in `models`); without one, the verdict combines the chosen models' scores with equal weights.
    */
   ensemble?: string;
+  /** No models, score or ensemble named: the verdict is the set's default ensemble when all its members are served. */
+  defaultEnsemble?: boolean;
+  /** The model set: its name or an alias; undefined or "auto": routed by the cutout's header. */
+  survey?: string;
   threshold: ThresholdChoice;
   combine: PValueCombination;
   /** Ensemble significance level; default: the FPR of the threshold chosen, else DEFAULT_ALPHA. */
@@ -49,29 +63,38 @@ export interface ScoreOptions {
 export const DEFAULT_ALPHA = 0.05;
 
 interface Resolved {
+  role: string;
   model: LoadedModel;
   score: string;
   threshold: ModelScore['threshold'];
 }
 
 interface Member {
+  role: string;
   model: LoadedModel;
   score: string;
   weight: number;
 }
 
-/** The ensemble's members: the named registry ensemble's, or the chosen models at equal weights. */
-export function resolveEnsemble(set: ModelSet, options: Pick<ScoreOptions, 'ensemble'>, resolved: readonly Resolved[]): { name: string | null; members: Member[] } {
-  if (options.ensemble === undefined) return { name: null, members: resolved.map((r) => ({ model: r.model, score: r.score, weight: 1 })) };
-  const all = set.registry.ensembles ?? {};
-  const e = Object.hasOwn(all, options.ensemble) ? all[options.ensemble] : undefined;
-  if (e === undefined) throw new DarklensError('not_found', `ensemble "${options.ensemble}" is not in the registry; registered: ${Object.keys(all).join(', ') || 'none'}`);
+/**
+ * A named ensemble of set `setName` (by the set's name for it or the registered name); 404 when the
+ * set has no such ensemble or one of its members is not served.
+ */
+export function resolveEnsemble(set: ModelSet, setName: string, name: string): { name: string; members: Member[] } {
+  const ms = set.set(setName);
+  const offered = setEnsembles(set.registry, ms);
+  const registered = Object.hasOwn(offered, name) ? offered[name]! : Object.values(offered).includes(name) ? name : undefined;
+  const e = registered !== undefined ? set.registry.ensembles?.[registered] : undefined;
+  if (registered === undefined || e === undefined) throw new DarklensError('not_found', `ensemble "${name}" is not offered by set ${setName}; it offers: ${Object.keys(offered).join(', ') || 'none'}`);
+  const roleOf = new Map(Object.entries(ms.models).map(([role, m]) => [m, role]));
   return {
-    name: options.ensemble,
+    name: registered,
     members: e.members.map((m) => {
+      const role = roleOf.get(m.model);
+      if (role === undefined) throw new DarklensError('not_found', `ensemble "${name}" needs model ${m.model}, which set ${setName} does not serve`);
       const model = set.model(m.model);
       model.calibrator(m.score); // 404 naming the model's scores
-      return { model, score: m.score, weight: m.weight };
+      return { role, model, score: m.score, weight: m.weight };
     }),
   };
 }
@@ -90,14 +113,42 @@ function resolveThreshold(m: LoadedModel, score: string, choice: ThresholdChoice
   }
 }
 
-/** The models of a request with their score and threshold; unknown names and scores are 404s. */
-export function resolveModels(set: ModelSet, options: Pick<ScoreOptions, 'models' | 'score' | 'threshold'>): Resolved[] {
-  return options.models.map((name) => {
-    const model = set.model(name);
+/** The models of a request in set `setName` with their score and threshold; unknown roles and scores are 404s. */
+export function resolveModels(set: ModelSet, setName: string, options: Pick<ScoreOptions, 'models' | 'score' | 'threshold'>): Resolved[] {
+  const roles = options.models ?? Object.keys(set.set(setName).models);
+  if (roles.length === 0) throw new DarklensError('not_found', `set ${setName} serves no models`);
+  return roles.map((role) => {
+    const model = set.roleModel(setName, role);
     const score = options.score ?? model.calibration.defaultScore;
     model.calibrator(score); // 404 naming the model's scores
-    return { model, score, threshold: resolveThreshold(model, score, options.threshold) };
+    return { role, model, score, threshold: resolveThreshold(model, score, options.threshold) };
   });
+}
+
+/** What scores the cutouts of one set: its models, the verdict's members and significance. */
+export interface Plan {
+  set: string;
+  resolved: Resolved[];
+  ensemble: { name: string | null; members: Member[] };
+  alpha: number;
+}
+
+/** The plan of a request for set `setName` (404s as resolveModels and resolveEnsemble give them). */
+export function planFor(set: ModelSet, setName: string, options: ScoreOptions): Plan {
+  const resolved = resolveModels(set, setName, options);
+  let ensemble: Plan['ensemble'] = { name: null, members: resolved.map((r) => ({ role: r.role, model: r.model, score: r.score, weight: 1 })) };
+  const fallback = set.set(setName).defaultEnsemble;
+  if (options.ensemble !== undefined) ensemble = resolveEnsemble(set, setName, options.ensemble);
+  else if (options.defaultEnsemble === true && fallback !== undefined) {
+    // The set's default ensemble, unless a rollback left one of its members unserved (a model back
+    // on a version without that score): then the served models at equal weights.
+    try {
+      ensemble = resolveEnsemble(set, setName, fallback);
+    } catch (e) {
+      if (!(e instanceof DarklensError)) throw e;
+    }
+  }
+  return { set: setName, resolved, ensemble, alpha: ensembleAlpha(options, resolved) };
 }
 
 function ensembleAlpha(options: ScoreOptions, resolved: Resolved[]): number {
@@ -118,18 +169,44 @@ function imageOutput(kind: OutputKind, w: number, h: number, values: Float32Arra
   return out;
 }
 
+/** JSON has no Infinity: a statistic noise left unmeasurable is null. */
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
 function specKey(m: LoadedModel): string {
   return `${m.input.width}x${m.input.height}@${m.input.pixelScale}`;
 }
 
 /**
- * Scores each cutout (or passes on its decoding error) with every chosen model of `set`. The answer
+ * Scores each cutout (or passes on its decoding error) with the chosen models of its set. The answer
  * has one entry per item, in order: a ScoreResult or the DarklensError that item got.
  */
 export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError)[], options: ScoreOptions): Promise<(ScoreResult | DarklensError)[]> {
-  const resolved = resolveModels(set, options);
-  const ensemble = resolveEnsemble(set, options, resolved);
-  const alpha = ensembleAlpha(options, resolved);
+  const routes = items.map((it) => (it instanceof DarklensError ? undefined : routeCutout(set.sets, set.defaultSet, it, options.survey)));
+  const groups = new Map<string, number[]>();
+  routes.forEach((r, i) => {
+    if (r !== undefined) groups.set(r.set, [...(groups.get(r.set) ?? []), i]);
+  });
+  const out: (ScoreResult | DarklensError)[] = items.map((it) => (it instanceof DarklensError ? it : new DarklensError('internal', 'not scored')));
+  await Promise.all(
+    [...groups].map(async ([setName, indices]) => {
+      let plan: Plan;
+      try {
+        plan = planFor(set, setName, options);
+      } catch (e) {
+        if (!(e instanceof DarklensError)) throw e;
+        for (const i of indices) out[i] = e;
+        return;
+      }
+      const got = await scoreGroup(set, plan, indices.map((i) => items[i] as Cutout), indices.map((i) => routes[i]!), options);
+      indices.forEach((i, k) => (out[i] = got[k]!));
+    }),
+  );
+  return out;
+}
+
+/** Scores cutouts routed to one set (see scoreCutouts). */
+async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Route[], options: ScoreOptions): Promise<(ScoreResult | DarklensError)[]> {
+  const { resolved, ensemble, alpha } = plan;
   // Every model that runs, with every score it must give (shown, or for the ensemble).
   const runs = new Map<string, { model: LoadedModel; scores: Set<string> }>();
   for (const x of [...resolved, ...ensemble.members]) {
@@ -140,14 +217,14 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
 
   // Preprocess once per distinct input spec; an item that fails for one spec fails as a whole.
   const prepared = new Map<string, (PreparedCutout | undefined)[]>();
-  const errors: (DarklensError | undefined)[] = items.map((it) => (it instanceof DarklensError ? it : undefined));
+  const errors: (DarklensError | undefined)[] = items.map(() => undefined);
   for (const r of runs.values()) {
     const key = specKey(r.model);
     if (prepared.has(key)) continue;
     prepared.set(
       key,
       items.map((it, i) => {
-        if (errors[i] !== undefined || it instanceof DarklensError) return undefined;
+        if (errors[i] !== undefined) return undefined;
         try {
           return prepareCutout(it, r.model.input);
         } catch (e) {
@@ -182,6 +259,7 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
       const loss = values[j]!;
       const a = calibrator.assess(loss, r.threshold.value);
       const s: ModelScore = {
+        model: model.name,
         version: model.version,
         score: r.score,
         loss,
@@ -207,27 +285,45 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
   };
   await Promise.all([...runs.values()].map(runModel));
   const okIndex = new Map(ok.map((idx, j) => [idx, j]));
+  const domain = set.set(plan.set).domain;
+  const first = resolved[0]!.model;
 
   return items.map((it, i) => {
     const err = errors[i];
-    if (err !== undefined || it instanceof DarklensError) return err ?? (it as DarklensError);
+    if (err !== undefined) return err;
+    const prep = prepared.get(specKey(first))![i]!;
+    const stats = imageStats(prep, first.input.width, first.input.height);
+    const reasons: DomainReason[] = domainReasons(it, stats, domain);
     const models: Record<string, ModelScore> = {};
-    for (const r of resolved) models[r.model.name] = perModel.get(r.model.name)!.get(i)!;
-    const first = prepared.get(specKey(resolved[0]!.model))![i]!;
+    for (const r of resolved) {
+      const s = perModel.get(r.model.name)!.get(i)!;
+      models[r.role] = s;
+      const far = scoreReason(r.role, r.score, s.loss, r.model.calibrator(r.score).reference.sorted);
+      if (far !== undefined) reasons.push(far);
+    }
+    const outOfDomain = reasons.length > 0;
+    // Out of domain: the scores stay for inspection, but nothing is flagged.
+    if (outOfDomain) for (const s of Object.values(models)) s.flagged = false;
     const j = okIndex.get(i)!;
-    const members = ensemble.members.map((m) => ({ model: m.model.name, score: m.score, weight: m.weight, pValue: memberP.get(`${m.model.name}/${m.score}`)![j]! }));
+    const members = ensemble.members.map((m) => ({ model: m.role, score: m.score, weight: m.weight, pValue: memberP.get(`${m.model.name}/${m.score}`)![j]! }));
     const pValue = combinePValues(members.map((m) => m.pValue), options.combine, members.map((m) => m.weight));
+    const flagged = !outOfDomain && pValue <= alpha;
+    const route = routes[i]!;
     return {
       input: {
         format: it.format,
         width: it.width,
         height: it.height,
         pixelScale: it.pixelScale ?? null,
-        assumedPixelScale: first.assumedPixelScale,
-        masked: first.masked,
-        resampled: first.resampled ? { fromScale: first.resampled.fromScale, toScale: first.resampled.toScale } : null,
-        noise: first.noise.source,
+        psfFwhm: it.psfFwhm ?? null,
+        assumedPixelScale: prep.assumedPixelScale,
+        masked: prep.masked,
+        resampled: prep.resampled ? { fromScale: prep.resampled.fromScale, toScale: prep.resampled.toScale } : null,
+        noise: prep.noise.source,
       },
+      set: { name: route.set, routedBy: route.by, note: route.note },
+      domain: { outOfDomain, reasons, stats: { ...stats, sharpness: finiteOrNull(stats.sharpness), relativeWidth: finiteOrNull(stats.relativeWidth) } },
+      verdict: outOfDomain ? 'out of domain' : flagged ? 'anomalous' : 'smooth',
       models,
       ensemble: {
         method: options.combine,
@@ -235,7 +331,7 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
         members,
         pValue,
         alpha,
-        flagged: pValue <= alpha,
+        flagged,
         models: [...new Set(members.map((m) => m.model))],
       },
     };

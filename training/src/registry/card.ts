@@ -12,7 +12,10 @@ const DESCRIPTIONS: Record<string, string> = {
 const f3 = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
 
 export interface CardInput {
+  /** Registered name (dcae, lsst-rbm, ...). */
   model: string;
+  /** The architecture (dcae, vae, aae, rbm); default: the registered name. */
+  kind?: string;
   version: string;
   entry: Omit<RegistryVersion, 'files' | 'createdAt'>;
   report: EvaluationReport | null;
@@ -27,15 +30,25 @@ export function modelCard(c: CardInput): string {
   const i = c.entry.input;
   const m = c.report?.metrics ?? null;
   const others = c.entry.onnx.outputs.filter((o) => o.startsWith(`${ONNX_SCORE}_`) || o === ONNX_SCORE).map((o) => (o === ONNX_SCORE ? MSE_SCORE : o.slice(ONNX_SCORE.length + 1))).filter((n) => n !== c.calibration.score.name);
+  const kind = c.kind ?? c.model;
+  const spec: { psfSigma?: number; snr?: number | number[] } = typeof t.spec === 'object' && t.spec !== null ? t.spec : {};
+  const fwhm = typeof spec.psfSigma === 'number' ? spec.psfSigma * 2 * Math.sqrt(2 * Math.LN2) : i.psfFwhm;
+  const snr = Array.isArray(spec.snr) ? spec.snr.join('-') : spec.snr;
   const lines = [
     `# darklens ${c.model} ${c.version}`,
     '',
-    `The ${c.model.toUpperCase()}: a ${DESCRIPTIONS[c.model] ?? c.model}. It scores a strong-lens cutout by how badly it reconstructs it, high for lenses unlike the smooth ones it learnt. Its default score, \`${c.calibration.score.name}\`, is the ${c.calibration.score.definition}${others.length > 0 ? `; it also computes ${others.map((o) => `\`${o}\``).join(', ')} (\`score=\` on the API)` : ''}.`,
+    `The ${kind.toUpperCase()}: a ${DESCRIPTIONS[kind] ?? kind}. It scores a strong-lens cutout by how badly it reconstructs it, high for lenses unlike the smooth ones it learnt. Its default score, \`${c.calibration.score.name}\`, is the ${c.calibration.score.definition}${others.length > 0 ? `; it also computes ${others.map((o) => `\`${o}\``).join(', ')} (\`score=\` on the API)` : ''}.`,
     '',
     '## Input and output',
     `- Input: ${i.width} x ${i.height} pixels at ${i.pixelScale}"/pixel${i.psfFwhm !== undefined ? `, PSF FWHM ${i.psfFwhm.toFixed(3)}"` : ''}; each cutout min-max scaled to [0, 1].`,
     `- ONNX (\`${c.entry.onnx.file}\`, opset ${c.entry.onnx.opset}, IR ${c.entry.onnx.irVersion}): inputs ${(c.entry.onnx.inputs ?? [ONNX_INPUT]).map((o) => `\`${o}\``).join(', ')} (see the ONNX contract in the README); outputs ${c.entry.onnx.outputs.map((o) => `\`${o}\``).join(', ')}.`,
     `- Calibration (\`calibration.json\`): ${c.calibration.calibration.count} held-out smooth lenses, every score; default threshold of \`${c.calibration.score.name}\` \`${c.calibration.thresholds.default}\` = ${c.calibration.thresholds.items.find((x) => x.name === c.calibration.thresholds.default)?.value.toPrecision(4) ?? '-'}.`,
+    '',
+    '## Domain',
+    `- Trained for ${str(t.preset)} data: ${i.pixelScale}"/pixel${fwhm !== undefined ? `, PSF FWHM ${fwhm.toFixed(2)}"` : ''}${snr !== undefined ? `, peak SNR ${snr}` : ''}. The service serves it in the model set of that domain (\`survey=\`, or routed by a FITS header's pixel scale and PSF); a cutout unlike that domain is answered "out of domain", never "anomalous".`,
+    ...(fwhm !== undefined && fwhm >= 0.5
+      ? ['- At this seeing a subhalo\'s perturbation of an arc is smeared over several pixels: expect far lower detection power than at 0.1" (see the metrics below and the README\'s table of model sets).']
+      : []),
     '',
     '## Training',
     `- Data: ${str(t.trainImages)} simulated lenses without substructure, preset \`${str(t.preset)}\` (arXiv:2008.12731 physics as re-implemented in darklens), ${str(t.validationImages)} more for validation.`,

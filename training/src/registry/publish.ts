@@ -26,6 +26,8 @@ export interface PublishOptions {
   /** Folder of `darklens evaluate --report` for this checkpoint (report.json, roc.png, scores.png). */
   reportDir?: string;
   version?: string;
+  /** Name to register it under (default: the model kind, dcae, vae...); e.g. lsst-dcae for another survey's set. */
+  name?: string;
   /** Make it the default even when the model has one already. */
   makeDefault?: boolean;
   fp16?: boolean;
@@ -48,7 +50,8 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
   }
   const calibrationFile = parseModelCalibration(JSON.parse(await readFile(calibrationPath, 'utf8')));
   const report = o.reportDir !== undefined ? await readJson<EvaluationReport>(join(o.reportDir, 'report.json'), 'written by darklens evaluate --report') : null;
-  const model = typeof training.model === 'string' && training.model !== '' ? training.model : calibrationFile.model.name;
+  const model = o.name ?? (typeof training.model === 'string' && training.model !== '' ? training.model : calibrationFile.model.name);
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(model)) throw new DarklensError('invalid_argument', `model name ${JSON.stringify(model)}: accepted: lower-case letters, digits, '.', '_' and '-', 64 at most`);
   const registered = (await readRegistry(o.root)).models[model]?.versions ?? {};
   // A taken version is refused before any file is read, whatever else is wrong with the checkpoint.
   if (o.version !== undefined && Object.hasOwn(registered, o.version)) {
@@ -122,7 +125,8 @@ export async function publishCheckpoint(o: PublishOptions): Promise<{ model: str
     pictures.loss = 'loss.png';
   }
   const version = o.version ?? nextVersion(registered);
-  files['card.md'] = new TextEncoder().encode(modelCard({ model, version, entry, report, calibration, pictures }));
+  const kind = typeof training.model === 'string' && training.model !== '' ? training.model : calibrationFile.model.name;
+  files['card.md'] = new TextEncoder().encode(modelCard({ model, kind, version, entry, report, calibration, pictures }));
   const r = await addVersion({ root: o.root, model, version, files, entry, ...(o.makeDefault === true ? { makeDefault: true } : {}) });
   return { model, version: r.version, dir: r.dir };
 }

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { DarklensError, MSE_SCORE, parseModelCalibration } from '@darklens/core';
 import type { BackendName } from '../backend/select.js';
 import { rocAuc } from '../metrics/roc.js';
+import { labelledScores } from '../metrics/labelled.js';
 import { hashSeed } from '../simulate/rng.js';
 import { simulateToFiles } from '../simulate/output.js';
 import type { LensClass, SimulationSpec } from '../simulate/presets.js';
@@ -81,20 +82,6 @@ export interface SensitivityResult {
   files: { json: string; markdown: string; plot: string };
 }
 
-function labelled(neg: Float32Array, pos: Float32Array[]): { scores: Float64Array; labels: Uint8Array } {
-  const n = neg.length + pos.reduce((s, p) => s + p.length, 0);
-  const scores = new Float64Array(n);
-  const labels = new Uint8Array(n);
-  scores.set(neg);
-  let at = neg.length;
-  for (const p of pos) {
-    scores.set(p, at);
-    labels.fill(1, at, at + p.length);
-    at += p.length;
-  }
-  return { scores, labels };
-}
-
 export async function sensitivity(opts: SensitivityOptions): Promise<SensitivityResult> {
   const fSubs = [...(opts.fSubs ?? DEFAULT_F_SUBS)];
   const count = opts.count ?? 1000;
@@ -154,7 +141,7 @@ export async function sensitivity(opts: SensitivityOptions): Promise<Sensitivity
       tick();
       for (const name of Object.keys(neg)) {
         const auc = (pos: Float32Array[]): number => {
-          const l = labelled(neg[name]!, pos);
+          const l = labelledScores(neg[name]!, ...pos);
           return rocAuc(l.scores, l.labels);
         };
         rows.push({ model: c.name, score: name, fSub: s.fSub, aucPooled: auc([sph[name]!, vor[name]!]), aucSpherical: auc([sph[name]!]), aucVortex: auc([vor[name]!]) });

@@ -1,14 +1,15 @@
 /**
  * Many cutouts: progress while the NDJSON lines arrive, then a sortable, filterable table whose
- * verdicts follow the FPR slider, with CSV and JSON downloads of what the table shows.
+ * verdicts follow the FPR slider (each row with the model set that scored it; rows out of their
+ * set's domain are marked, never flagged), with CSV and JSON downloads of what the table shows.
  */
 import { useCallback, useMemo, useState } from 'preact/hooks';
 import { useRevealed } from './reveal';
 import type { ApiError } from '../api';
-import { formatFpr, modelFlagged, type Thresholds } from '../calibration';
+import { formatFpr, modelFlaggedIn, type Thresholds } from '../calibration';
 import { downsample, rowZeroAtBottom, type LocalItem } from '../files';
 import { fmtLoss, fmtP } from '../format';
-import { download, errorOf, filterRows, result, sortRows, statusOf, toCsv, toJson, type Row, type Sort, type SortColumn, type VerdictFilter } from '../batch';
+import { countStatuses, download, errorOf, filterRows, reasonsText, result, sortRows, statusOf, toCsv, toJson, type Row, type Sort, type SortColumn, type VerdictFilter } from '../batch';
 import { LUTS, type ColormapName } from '../render/colormap';
 import { paintStretched } from '../render/paint';
 import { stretchFunction, stretchLimits, type StretchKind } from '../render/stretch';
@@ -26,7 +27,8 @@ export interface BatchState {
 
 interface Props {
   batch: BatchState;
-  modelNames: string[];
+  /** The model columns: roles (dcae, vae, ...), each row's registered model depending on its set. */
+  roles: string[];
   thresholds: Thresholds;
   fpr: number;
   stretch: StretchKind;
@@ -38,7 +40,7 @@ interface Props {
 /** Rows drawn at once: thumbnails of thousands of cutouts would make the page sluggish. */
 const PAGE = 200;
 
-export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colormap, onOpen, onCancel }: Props) {
+export function BatchView({ batch, roles, thresholds, fpr, stretch, colormap, onOpen, onCancel }: Props) {
   const [sort, setSort] = useState<Sort>({ column: 'index', descending: false });
   const [text, setText] = useState('');
   const [verdict, setVerdict] = useState<VerdictFilter>('all');
@@ -47,11 +49,7 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
   const root = useRevealed<HTMLElement>(batch.startedAt);
 
   const visible = useMemo(() => sortRows(filterRows(batch.rows, text, verdict, fpr), sort, fpr), [batch.rows, batch.done, text, verdict, fpr, sort]);
-  const counts = useMemo(() => {
-    const c = { flagged: 0, smooth: 0, rejected: 0, pending: 0 };
-    for (const r of batch.rows) c[statusOf(r, fpr)]++;
-    return c;
-  }, [batch.rows, batch.done, fpr]);
+  const counts = useMemo(() => countStatuses(batch.rows, fpr), [batch.rows, batch.done, fpr]);
 
   const header = (column: SortColumn, label: string) => {
     const active = sort.column === column;
@@ -87,6 +85,11 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
         )}
         <p class="summary" data-testid="batch-summary">
           At FPR {formatFpr(fpr)}: <strong>{counts.flagged}</strong> anomalous, {counts.smooth} smooth
+          {counts['out of domain'] > 0 && (
+            <>
+              , <strong class="ood-count">{counts['out of domain']} out of domain</strong> (not judged: unlike the data of their model set)
+            </>
+          )}
           {counts.rejected > 0 ? `, ${counts.rejected} rejected` : ''}
         </p>
       </div>
@@ -101,14 +104,15 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
             <option value="all">all</option>
             <option value="flagged">anomalous</option>
             <option value="smooth">smooth</option>
+            <option value="out of domain">out of domain</option>
             <option value="rejected">rejected</option>
           </select>
         </label>
         <span class="spacer" />
-        <button type="button" disabled={batch.running} onClick={() => download(toCsv(visible, modelNames, thresholds, fpr), 'darklens-batch.csv', 'text/csv')}>
+        <button type="button" disabled={batch.running} onClick={() => download(toCsv(visible, roles, thresholds, fpr), 'darklens-batch.csv', 'text/csv')}>
           Download CSV
         </button>
-        <button type="button" disabled={batch.running} onClick={() => download(toJson(visible, modelNames, thresholds, fpr), 'darklens-batch.json', 'application/json')}>
+        <button type="button" disabled={batch.running} onClick={() => download(toJson(visible, thresholds, fpr), 'darklens-batch.json', 'application/json')}>
           Download JSON
         </button>
       </div>
@@ -122,14 +126,15 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
                 <span class="visually-hidden">thumbnail</span>
               </th>
               {header('name', 'name')}
+              {header('set', 'set')}
               {header('ensemble', 'ensemble p')}
-              {modelNames.map((m) => header(`model:${m}`, m))}
+              {roles.map((m) => header(`model:${m}`, m))}
               {header('verdict', 'verdict')}
             </tr>
           </thead>
           <tbody>
             {visible.slice(0, shown).map((row) => (
-              <BatchRow key={row.index} row={row} modelNames={modelNames} thresholds={thresholds} fpr={fpr} stretch={stretch} colormap={colormap} onOpen={onOpen} />
+              <BatchRow key={row.index} row={row} roles={roles} thresholds={thresholds} fpr={fpr} stretch={stretch} colormap={colormap} onOpen={onOpen} />
             ))}
           </tbody>
         </table>
@@ -143,7 +148,7 @@ export function BatchView({ batch, modelNames, thresholds, fpr, stretch, colorma
   );
 }
 
-function BatchRow({ row, modelNames, thresholds, fpr, stretch, colormap, onOpen }: { row: Row; modelNames: string[]; thresholds: Thresholds; fpr: number; stretch: StretchKind; colormap: ColormapName; onOpen: (item: LocalItem) => void }) {
+function BatchRow({ row, roles, thresholds, fpr, stretch, colormap, onOpen }: { row: Row; roles: string[]; thresholds: Thresholds; fpr: number; stretch: StretchKind; colormap: ColormapName; onOpen: (item: LocalItem) => void }) {
   const r = result(row);
   const err = errorOf(row);
   const status = statusOf(row, fpr);
@@ -169,24 +174,41 @@ function BatchRow({ row, modelNames, thresholds, fpr, stretch, colormap, onOpen 
         ) : (
           row.name
         )}
+        {r?.domain.outOfDomain && (
+          <div class="row-ood" title={reasonsText(r)}>
+            {r.domain.reasons[0]?.message ?? 'out of the set\'s domain'}
+            {r.domain.reasons.length > 1 ? ` (+${r.domain.reasons.length - 1} more)` : ''}
+          </div>
+        )}
         {err && (
           <div class="row-error">
             {err.message} <code>{err.code}</code>
           </div>
         )}
       </td>
+      <td class="set" data-testid="row-set" title={r?.set.note}>
+        {r?.set.name ?? ''}
+      </td>
       <td class="num">{r ? fmtP(r.ensemble.pValue) : ''}</td>
-      {modelNames.map((m) => {
+      {roles.map((m) => {
         const s = r?.models[m];
-        const flagged = s ? modelFlagged(s.loss, thresholds.get(m)) : false;
+        const flagged = r && s ? modelFlaggedIn(r, s, thresholds) : false;
         return (
-          <td key={m} class={`num ${flagged ? 'cell-flagged' : ''}`} title={s ? `p = ${fmtP(s.pValue)}, percentile ${s.percentile.toFixed(1)}` : undefined}>
+          <td key={m} class={`num ${flagged ? 'cell-flagged' : ''}`} title={s ? `${s.model}: p = ${fmtP(s.pValue)}, percentile ${s.percentile.toFixed(1)}` : undefined}>
             {s ? fmtLoss(s.loss) : ''}
             {flagged && <span class="visually-hidden"> (flagged)</span>}
           </td>
         );
       })}
-      <td>{status === 'flagged' || status === 'smooth' ? <Verdict flagged={status === 'flagged'} small /> : <span class={`verdict small ${status}`} data-verdict={status}>{status}</span>}</td>
+      <td>
+        {status === 'flagged' || status === 'smooth' || status === 'out of domain' ? (
+          <Verdict flagged={status === 'flagged'} outOfDomain={status === 'out of domain'} small {...(r && status === 'out of domain' ? { title: reasonsText(r) } : {})} />
+        ) : (
+          <span class={`verdict small ${status}`} data-verdict={status}>
+            {status}
+          </span>
+        )}
+      </td>
     </tr>
   );
 }

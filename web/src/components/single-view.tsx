@@ -1,12 +1,13 @@
 /**
- * One cutout: the ensemble verdict on top; the cutout with the chosen stretch, a model's
- * reconstruction and its residual side by side; then each model's score against its calibration
- * histogram, with p-value, percentile and verdict at the page's FPR.
+ * One cutout: the ensemble verdict on top, with the model set that scored it and why (and a warning
+ * when the cutout is out of that set's domain: then nothing is flagged); the cutout with the chosen
+ * stretch, a model's reconstruction and its residual side by side; then each model's score against
+ * its calibration histogram, with p-value, percentile and verdict at the page's FPR.
  */
 import { useCallback, useMemo, useState } from 'preact/hooks';
 import { useRevealed } from './reveal';
 import type { ApiError, ImageOutput, ModelScore, ScoreResult } from '../api';
-import { ensembleFlagged, formatFpr, modelFlagged, type CalibratedModel, type Thresholds } from '../calibration';
+import { ensembleFlagged, formatFpr, modelFlaggedIn, thresholdOf, verdictAt, type CalibratedModel, type Thresholds } from '../calibration';
 import { rowZeroAtBottom, type LocalItem } from '../files';
 import { fmtLoss, fmtP, fmtPercentile } from '../format';
 import { LUTS, type ColormapName } from '../render/colormap';
@@ -45,7 +46,9 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
   const [chosen, setChosen] = useState<string | undefined>(undefined);
   const selected = chosen !== undefined && names.includes(chosen) ? chosen : names[0];
   const flipY = rowZeroAtBottom(local.cutout?.format ?? result?.input.format ?? '');
-  const flaggedCount = result ? names.filter((n) => modelFlagged(result.models[n]!.loss, thresholds.get(n))).length : 0;
+  const flaggedCount = result ? names.filter((n) => modelFlaggedIn(result, result.models[n]!, thresholds)).length : 0;
+  const verdict = result ? verdictAt(result, fpr) : undefined;
+  const ood = verdict === 'out of domain';
 
   const paintInput = useCallback(
     (canvas: HTMLCanvasElement) => {
@@ -96,20 +99,40 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
       )}
       {pending && <p class="status" role="status">Scoring {local.name}…</p>}
 
+      {result && ood && (
+        <div class="warning" role="alert" data-testid="out-of-domain">
+          <strong>Out of domain for set {result.set.name}</strong>: this cutout is unlike the data the set&apos;s models were trained and calibrated on, so its scores
+          mean nothing and it is flagged at no FPR.
+          {result.domain.reasons.length > 0 && (
+            <ul>
+              {result.domain.reasons.map((r, i) => (
+                <li key={i} data-check={r.check}>
+                  {r.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+
       {result && (
-        <div class={`ensemble ${ensembleFlagged(result, fpr) ? 'flagged' : 'smooth'}`} data-testid="ensemble">
+        <div class={`ensemble ${ood ? 'out-of-domain' : ensembleFlagged(result, fpr) ? 'flagged' : 'smooth'}`} data-testid="ensemble">
           <div>
-            <span class="ensemble-label">Ensemble</span> <Verdict flagged={ensembleFlagged(result, fpr)} />
+            <span class="ensemble-label">Ensemble</span> <Verdict flagged={ensembleFlagged(result, fpr)} outOfDomain={ood} />
           </div>
           <p>
             p = <strong data-testid="ensemble-p">{fmtP(result.ensemble.pValue)}</strong> ({result.ensemble.name !== null ? `ensemble ${result.ensemble.name}: ` : ''}
-            {result.ensemble.method} combination of {result.ensemble.members.map((m) => `${m.model} ${m.score}${result.ensemble.name !== null ? ` ×${m.weight}` : ''}`).join(', ')}),{' '}
-            {ensembleFlagged(result, fpr) ? '≤' : '>'} α = FPR {formatFpr(fpr)}. {flaggedCount} of {names.length} models flag it.
+            {result.ensemble.method} combination of {result.ensemble.members.map((m) => `${m.model} ${m.score}${result.ensemble.name !== null ? ` ×${m.weight}` : ''}`).join(', ')})
+            {ood ? '; not judged: out of its set\'s domain.' : `, ${ensembleFlagged(result, fpr) ? '≤' : '>'} α = FPR ${formatFpr(fpr)}. ${flaggedCount} of ${names.length} models flag it.`}
+          </p>
+          <p data-testid="set" data-set={result.set.name} data-routed-by={result.set.routedBy}>
+            Model set <strong>{result.set.name}</strong> <span class="muted">— {result.set.note}</span>
           </p>
           {info && (
             <p class="muted">
               {info.format.toUpperCase()} {info.width}×{info.height}
               {info.pixelScale !== null ? `, ${info.pixelScale.toPrecision(3)}″/px${info.assumedPixelScale ? ' (assumed)' : ''}` : ''}
+              {info.psfFwhm !== null ? `, PSF ${info.psfFwhm.toPrecision(3)}″` : ''}
               {info.resampled ? `, resampled ${info.resampled.fromScale.toPrecision(3)} → ${info.resampled.toScale.toPrecision(3)}″/px` : ''}
               {info.masked > 0 ? `, ${info.masked} masked pixels` : ''}
             </p>
@@ -157,7 +180,16 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
           </p>
           <ul class="model-scores">
             {names.map((n) => (
-              <ModelRow key={n} name={n} score={result.models[n]!} model={byName.get(n)} threshold={thresholds.get(n)} fpr={fpr} />
+              <ModelRow
+                key={n}
+                name={n}
+                score={result.models[n]!}
+                model={byName.get(result.models[n]!.model)}
+                threshold={thresholdOf(thresholds, result.models[n]!)}
+                flagged={modelFlaggedIn(result, result.models[n]!, thresholds)}
+                outOfDomain={ood}
+                fpr={fpr}
+              />
             ))}
           </ul>
         </>
@@ -166,15 +198,25 @@ export function SingleView({ state, models, thresholds, fpr, stretch, colormap, 
   );
 }
 
-function ModelRow({ name, score, model, threshold, fpr }: { name: string; score: ModelScore; model: CalibratedModel | undefined; threshold: number | undefined; fpr: number }) {
-  const flagged = modelFlagged(score.loss, threshold);
+interface RowProps {
+  /** The role (dcae, vae, ...). */
+  name: string;
+  score: ModelScore;
+  model: CalibratedModel | undefined;
+  threshold: number | undefined;
+  flagged: boolean;
+  outOfDomain: boolean;
+  fpr: number;
+}
+
+function ModelRow({ name, score, model, threshold, flagged, outOfDomain, fpr }: RowProps) {
   return (
-    <li class={`model-score ${flagged ? 'flagged' : 'smooth'}`} data-model={name}>
+    <li class={`model-score ${outOfDomain ? 'out-of-domain' : flagged ? 'flagged' : 'smooth'}`} data-model={name} data-registered={score.model}>
       <div class="model-score-head">
         <h3>
-          {name} <span class="muted">{score.version} · score {score.score}</span>
+          {name} <span class="muted">{score.model !== name ? `${score.model} ` : ''}{score.version} · score {score.score}</span>
         </h3>
-        <Verdict flagged={flagged} small />
+        <Verdict flagged={flagged} outOfDomain={outOfDomain} small />
       </div>
       {model && threshold !== undefined && (
         <Histogram

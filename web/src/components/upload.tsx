@@ -1,4 +1,7 @@
-/** Where cutouts come in: drop them, pick them, or try a shipped simulated lens. */
+/**
+ * Where cutouts come in: drop them, pick them, or try a shipped simulated lens; and which model set
+ * scores them (auto: the API routes each by its file header's pixel scale and PSF).
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 interface Example {
@@ -11,6 +14,10 @@ interface Example {
 interface Props {
   onFiles: (files: File[]) => void;
   busy: boolean;
+  /** The set chooser's options (auto first) and value; empty while the models load. */
+  sets: { value: string; label: string }[];
+  survey: string;
+  onSurvey: (survey: string) => void;
 }
 
 const EXAMPLES = `${import.meta.env.BASE_URL}examples/`;
@@ -21,7 +28,7 @@ async function fetchFile(name: string): Promise<File> {
   return new File([await res.blob()], name);
 }
 
-export function Upload({ onFiles, busy }: Props) {
+export function Upload({ onFiles, busy, sets, survey, onSurvey }: Props) {
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const [examples, setExamples] = useState<Example[]>([]);
@@ -73,6 +80,23 @@ export function Upload({ onFiles, busy }: Props) {
           }}
         />
       </div>
+      {sets.length > 0 && (
+        <label class="set-choice">
+          <span>Survey / model set</span>
+          <select
+            data-testid="set-choice"
+            title="Which model set scores the cutouts: auto routes each by its FITS header's pixel scale and PSF (else the default set)"
+            value={survey}
+            onChange={(e) => onSurvey(e.currentTarget.value)}
+          >
+            {sets.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {examples.length > 0 && (
         <div class="examples">
           <span>Try an example (simulated, model-a):</span>

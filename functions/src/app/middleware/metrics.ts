@@ -79,7 +79,7 @@ export class Metrics {
     out.push('# HELP darklens_http_requests_in_flight Requests being served now.');
     out.push('# TYPE darklens_http_requests_in_flight gauge');
     out.push(`darklens_http_requests_in_flight ${this.inFlight}`);
-    out.push('# HELP darklens_cutouts_total Cutouts scored (outcome="ok") or refused (outcome=error code).');
+    out.push('# HELP darklens_cutouts_total Cutouts scored (outcome="ok"), scored but out of their model set domain (outcome="out_of_domain") or refused (outcome=error code).');
     out.push('# TYPE darklens_cutouts_total counter');
     for (const [outcome, n] of this.cutouts) out.push(`darklens_cutouts_total{outcome="${esc(outcome)}"} ${n}`);
     out.push('# HELP darklens_normalized_score Normalized anomaly score per model (0.5 = threshold).');

@@ -1,6 +1,6 @@
 /** GET /v1/models and /v1/models/:name: what is served, with calibration summaries and histograms. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { DarklensError } from '@darklens/core';
+import { DarklensError, setEnsembles } from '@darklens/core';
 import type { App, Deps } from '../context.js';
 import type { LoadedModel, ModelSet } from '../model-store.js';
 import { ErrorSchema, ModelDetailSchema, ModelListSchema, type ModelDetail, type ModelSummary } from '../schemas.js';
@@ -96,6 +96,16 @@ export function modelRoutes(app: App, deps: Deps): void {
       models: [...set.models.values()].map((m) => summary(set, m, pick(m))),
       ensembles: set.registry.ensembles ?? {},
       defaultEnsemble: set.registry.defaultEnsemble ?? null,
+      sets: Object.entries(set.sets).map(([name, s]) => ({
+        name,
+        default: name === set.defaultSet,
+        aliases: s.aliases ?? [],
+        domain: { ...s.domain },
+        models: s.models,
+        ensembles: setEnsembles(set.registry, s),
+        defaultEnsemble: s.defaultEnsemble ?? null,
+      })),
+      defaultSet: set.defaultSet,
     });
   });
 

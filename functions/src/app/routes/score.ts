@@ -55,8 +55,8 @@ function countScores(deps: Deps, r: ScoreResult | DarklensError): void {
     deps.metrics.cutout(r.code);
     return;
   }
-  deps.metrics.cutout('ok');
-  for (const [name, s] of Object.entries(r.models)) deps.metrics.score(name, s.version, s.normalizedScore, s.flagged);
+  deps.metrics.cutout(r.domain.outOfDomain ? 'out_of_domain' : 'ok');
+  for (const s of Object.values(r.models)) deps.metrics.score(s.model, s.version, s.normalizedScore, s.flagged);
 }
 
 function queryOf(c: { req: { query(): Record<string, string> } }, fields: Record<string, string> = {}): Record<string, string> {
