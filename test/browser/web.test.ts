@@ -367,8 +367,9 @@ describe('web page', () => {
     expect(await p.getAttribute(shown, 'data-routed-by')).toBe(auto.body.set.routedBy);
     expect(await p.textContent(shown)).toContain(auto.body.set.note);
 
-    // Naming a set scores the cutout on screen again, with survey=.
-    const named = list.sets.at(-1)!;
+    // Naming a set scores the cutout on screen again, with survey=. The set the header chose: a
+    // 0.1"/px FITS forced onto a 0.2"/px set would be refused (its field covers a quarter of that set's).
+    const named = list.sets.find((x) => x.name === auto.body.set.name)!;
     const [again] = await Promise.all([p.waitForRequest(isScore), p.selectOption(chooser, named.name)]);
     expect(new URL(again.url()).searchParams.get('survey')).toBe(named.name);
     await p.waitForSelector(`${shown}[data-routed-by=survey]`);

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePngGray, minMaxScale, writeNpy, type Cutout } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
 import { ROOT } from '../helpers/cli.js';
-import { blob, fitsOf, json, npyStack, SHIPPED_VERSION, shippedService, simulatedLenses, type TestService } from '../helpers/service.js';
+import { blob, fitsOf, json, npyStack, SHIPPED_REGISTRY, SHIPPED_VERSION, shippedService, simulatedLenses, type TestService } from '../helpers/service.js';
 
 export interface ContractTarget {
   fetch(req: Request): Promise<Response>;
@@ -122,7 +122,9 @@ export function contractSuite(runtime: string, start: StartTarget): void {
 
     it('lists the served models and one model\'s calibration, and serves its card pictures byte for byte', async () => {
       const list = await json<{ models: { name: string; version: string }[] }>(await send('/v1/models'), 200);
-      expect(list.models.map((m) => `${m.name}@${m.version}`)).toEqual(MODELS.map((m) => `${m}@${SHIPPED_VERSION}`));
+      // Every registered model (each set's) at its default; the default set's are MODELS at the shipped version.
+      expect(list.models.map((m) => `${m.name}@${m.version}`)).toEqual(Object.entries(SHIPPED_REGISTRY.models).map(([name, m]) => `${name}@${m.default}`));
+      expect(list.models.filter((m) => MODELS.includes(m.name)).map((m) => `${m.name}@${m.version}`)).toEqual(MODELS.map((m) => `${m}@${SHIPPED_VERSION}`));
       const one = await json<{ scores: number[] }>(await send('/v1/models/vae'), 200);
       expect(one.scores).toEqual((await json<{ scores: number[] }>(await refSend('/v1/models/vae'), 200)).scores);
       const png = await send('/v1/models/rbm/files/roc.png');

@@ -410,7 +410,8 @@ const geometry: Family = (rng) => {
     cases.push({ what: `${['fits', 'npy', 'png'][kind]} ${w}x${h} at ${String(kind === 0 ? s : 'no scale')}`, route: i % 4 === 0 ? BATCH : SCORE, query: ONE, body, expect });
   }
   cases.push({ what: 'fits 128x128 at 0.05 (resampled)', route: SCORE, query: ONE, body: lensFits(rng, 128, 128, 0.05), expect: OK });
-  cases.push({ what: 'fits 32x32 at 0.2 (resampled)', route: SCORE, query: ONE, body: lensFits(rng, 32, 32, 0.2), expect: OK });
+  // 0.2"/px goes to the lsst set (64 px at 0.2" = 12.8"): 48 px cover more than half its field, padded.
+  cases.push({ what: 'fits 48x48 at 0.2 (routed by scale, padded)', route: SCORE, query: ONE, body: lensFits(rng, 48, 48, 0.2), expect: OK });
   cases.push({ what: 'fits 7x64', route: SCORE, query: ONE, body: lensFits(rng, 7, 64), expect: refused(422) });
   cases.push({ what: 'fits 4096x1 (a single row)', route: SCORE, query: ONE, body: lensFits(rng, 4096, 1), expect: refused(422) });
   cases.push({ what: 'npy 4097x8 (over maxSide)', route: SCORE, body: writeNpy(new Float32Array(4097 * 8), [4097, 8]), expect: refused(413) });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { parseRegistry, writeFits, writeNpy, type Cutout } from '@darklens/core';
+import { parseRegistry, registrySets, writeFits, writeNpy, type Cutout } from '@darklens/core';
 import { createService, type ModelStore, type ServiceConfig, DEFAULT_CONFIG, type LogRecord, type App } from '@darklens/functions';
 import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { renderRange, resolveSpec, type LensClass } from '@darklens/training';
@@ -13,14 +13,21 @@ import { ROOT } from './cli.js';
 
 export const SHIPPED_MODELS = join(ROOT, 'models');
 
+export const SHIPPED_REGISTRY = parseRegistry(readFileSync(join(SHIPPED_MODELS, 'registry.json'), 'utf8'));
+
+/** The registered models of the shipped default set (model-a: dcae, vae, aae, rbm), the ones cutouts without a header get. */
+export const DEFAULT_SET_MODELS: string[] = (() => {
+  const { sets, defaultSet } = registrySets(SHIPPED_REGISTRY);
+  return Object.values(sets[defaultSet]!.models);
+})();
+
 /**
- * The version the shipped registry serves: every model's default (they are registered together).
- * Tests that add a version of their own name it NEW_VERSION, which the registry does not have.
+ * The version the shipped default set serves: every one of its models' default (they are registered
+ * together). Tests that add a version of their own name it NEW_VERSION, which the registry does not have.
  */
 export const SHIPPED_VERSION: string = (() => {
-  const reg = parseRegistry(readFileSync(join(SHIPPED_MODELS, 'registry.json'), 'utf8'));
-  const defaults = new Set(Object.values(reg.models).map((m) => m.default));
-  if (defaults.size !== 1) throw new Error(`the shipped models have different default versions (${[...defaults].join(', ')}); the tests assume one`);
+  const defaults = new Set(DEFAULT_SET_MODELS.map((m) => SHIPPED_REGISTRY.models[m]!.default));
+  if (defaults.size !== 1) throw new Error(`the shipped default set's models have different default versions (${[...defaults].join(', ')}); the tests assume one`);
   return [...defaults][0]!;
 })();
 export const NEW_VERSION = 'v99';

@@ -13,7 +13,7 @@ import { createLambdaApp, registryPoller, s3Source, sourceFromEnv, type LambdaAp
 import { ortNodeEngine } from '@darklens/functions/node';
 import { invokeBuffered } from '../helpers/lambda.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
-import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
+import { fitsOf, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, SHIPPED_REGISTRY, NEW_VERSION } from '../helpers/service.js';
 
 const PREFIX = 'registry/';
 const lens = simulatedLenses('no_sub', 1, 31)[0]!;
@@ -76,7 +76,7 @@ describe('the models bucket', () => {
     node.store.close();
     expect(((await r.json()) as ScoreResult).models).toEqual(expected.models);
     expect(source.location).toBe(`s3://${s3.bucket}/registry`);
-    expect(source.downloads, 'registry.json and each model\'s onnx and calibration').toBe(1 + 4 * 2);
+    expect(source.downloads, 'registry.json and each model\'s onnx and calibration').toBe(1 + Object.keys(SHIPPED_REGISTRY.models).length * 2);
   });
 
   it('keeps every file across warm invocations: scoring again downloads nothing, a card picture once', async () => {

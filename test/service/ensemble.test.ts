@@ -29,7 +29,9 @@ beforeAll(async () => {
     ghost: { members: [{ model: 'rbm', score: 'sharp', weight: 1 }] },
   };
   reg.defaultEnsemble = 'pair';
-  (reg.sets as Record<string, { defaultEnsemble?: string }>)['model-a']!.defaultEnsemble = 'pair';
+  // The model-a set alone, offering the registry's ensembles (its own list named the replaced ones).
+  reg.sets = { 'model-a': { ...(reg.sets as Record<string, Record<string, unknown>>)['model-a'], ensembles: undefined, defaultEnsemble: 'pair' } };
+  for (const m of Object.keys(reg.models)) if (m.startsWith('lsst-')) delete reg.models[m];
   await writeFile(join(dir, 'registry.json'), JSON.stringify(reg));
   svc = await shippedService({}, dir);
 });

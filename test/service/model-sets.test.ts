@@ -2,15 +2,16 @@
  * Model sets and the out-of-domain guard on the scoring routes: each cutout is routed to the set of
  * its domain (survey=, else its FITS header, else the default set) and the answer names the set and
  * why; a cutout unlike its set's data is "out of domain" with its reasons and is never flagged.
- * The shipped registry's model-a set (with its measured guard ranges) plus a second set, `wide`
- * (same 0.1"/px models declared for 0.7" seeing, no guard ranges), written here.
+ * The shipped registry's sets (model-a and lsst, with their measured guard ranges) plus a third,
+ * `wide` (model-a's 0.1"/px rbm and vae declared for 0.7" seeing, no guard ranges), written here.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFits, type Cutout } from '@darklens/core';
-import type { BatchLine, ScoreResult } from '@darklens/functions';
+import { createService, DEFAULT_CONFIG, type BatchLine, type LogRecord, type ScoreResult } from '@darklens/functions';
+import { folderSource, ortNodeEngine } from '@darklens/functions/node';
 import { blob, fitsOf, json, npyStack, post, SHIPPED_MODELS, shippedService, simulatedLenses, type TestService } from '../helpers/service.js';
 
 let dir: string;
@@ -50,9 +51,10 @@ describe('model sets', () => {
   it('lists the sets, their domains and the default set', async () => {
     const list = await json<{ sets: { name: string; default: boolean; aliases: string[]; domain: { pixelScale: number; psfFwhm: number; guard?: { images: number } }; models: Record<string, string> }[]; defaultSet: string }>(await svc.app.request('/v1/models'));
     expect(list.defaultSet).toBe('model-a');
-    expect(list.sets.map((s) => [s.name, s.default])).toEqual([['model-a', true], ['wide', false]]);
+    expect(list.sets.map((s) => [s.name, s.default])).toEqual([['model-a', true], ['lsst', false], ['wide', false]]);
     expect(list.sets[0]!.domain.guard!.images).toBeGreaterThanOrEqual(1000);
-    expect(list.sets[1]!.models).toEqual({ rbm: 'rbm', vae: 'vae' });
+    expect(list.sets[1]!.models).toEqual({ dcae: 'lsst-dcae', vae: 'lsst-vae', aae: 'lsst-aae', rbm: 'lsst-rbm' });
+    expect(list.sets[2]!.models).toEqual({ rbm: 'rbm', vae: 'vae' });
   });
 
   it('routes by the header: pixel scale and PSF pick the nearest set, and the answer says so', async () => {
@@ -77,17 +79,18 @@ describe('model sets', () => {
     expect(role.error.message).toMatch(/"dcae" is not served in set wide; served: rbm, vae/);
   });
 
-  it('never gives an LSST cutout a confident verdict from models of another survey', async () => {
-    // Its header says 0.2"/px and 0.7" seeing: nearest is `wide`, whose models are 0.1"/px ones.
+  it('sends an LSST cutout with a header to the LSST set, and never lets models of another survey give it a verdict', async () => {
     const byHeader = await json<ScoreResult>(await post(svc.app, '/v1/score', fitsWithPsf(lsst[0]!, 0.7)));
-    expect(byHeader.set.name).toBe('wide');
-    // `wide` has no guard ranges: the header's pixel scale says it (and its scores, far off, agree).
-    expect(byHeader.domain.reasons[0]!.check).toBe('pixel-scale');
-    expect(byHeader.domain.reasons.map((r) => r.check).every((c) => c === 'pixel-scale' || c === 'score')).toBe(true);
-    // Forced onto model-a: pixel scale and PSF both disagree.
+    expect(byHeader.set).toMatchObject({ name: 'lsst', routedBy: 'header' });
+    expect(byHeader.domain.outOfDomain).toBe(false);
+    expect(Object.values(byHeader.models).map((m) => m.model)).toEqual(['lsst-dcae', 'lsst-vae', 'lsst-aae', 'lsst-rbm']);
+    expect(byHeader.ensemble.name).toBe('lsst-default');
+    // Forced onto model-a: pixel scale and PSF both disagree; onto `wide` (no guard ranges): the pixel scale.
     const forced = await json<ScoreResult>(await post(svc.app, '/v1/score?survey=model-a', fitsWithPsf(lsst[0]!, 0.7)));
     expect(forced.domain.reasons.map((r) => r.check)).toEqual(expect.arrayContaining(['pixel-scale', 'psf']));
-    for (const r of [byHeader, forced]) {
+    const wide = await json<ScoreResult>(await post(svc.app, '/v1/score?survey=wide', fitsWithPsf(lsst[0]!, 0.7)));
+    expect(wide.domain.reasons[0]!.check).toBe('pixel-scale');
+    for (const r of [forced, wide]) {
       expect(r.domain.outOfDomain).toBe(true);
       expect(r.verdict).toBe('out of domain');
       expect(r.ensemble.flagged).toBe(false);
@@ -115,11 +118,28 @@ describe('model sets', () => {
     form.append('c', blob(fitsWithPsf(lsst[1]!, 0.7)), 'c.fits');
     const lines = await batchLines(await post(svc.app, '/v1/score/batch?models=dcae', form));
     expect(scored(lines[0]!).set.name).toBe('model-a');
-    for (const l of lines.slice(1)) expect('error' in l && l.error.code).toBe('not_found');
-    const all = await batchLines(await post(svc.app, '/v1/score/batch?models=rbm', form));
-    expect(all.map((l) => scored(l).set.name)).toEqual(['model-a', 'wide', 'wide']);
+    expect('error' in lines[1]! && lines[1].error.code).toBe('not_found');
+    expect(scored(lines[2]!).set.name).toBe('lsst');
+    const all = await batchLines(await post(svc.app, '/v1/score/batch?models=rbm&survey=wide', form));
+    expect(all.map((l) => scored(l).set.name)).toEqual(['wide', 'wide', 'wide']);
     expect(all.map((l) => scored(l).verdict === 'out of domain')).toEqual([false, false, true]);
     const metrics = await (await svc.app.request('/metrics')).text();
     expect(metrics).toMatch(/darklens_cutouts_total\{outcome="out_of_domain"\} [1-9]/);
+  });
+
+  it('serves the sets of the models it serves: with only LSST models, the lsst set is the default', async () => {
+    const logs: LogRecord[] = [];
+    const only = createService({ source: folderSource(dir), engine: ortNodeEngine(), config: DEFAULT_CONFIG, log: (r) => logs.push(r), models: ['lsst-rbm', 'lsst-vae'] });
+    await only.ready;
+    try {
+      const list = await json<{ sets: { name: string; models: Record<string, string> }[]; defaultSet: string }>(await only.app.request('/v1/models'));
+      expect(list.sets.map((s) => [s.name, s.models])).toEqual([['lsst', { vae: 'lsst-vae', rbm: 'lsst-rbm' }]]);
+      expect(list.defaultSet).toBe('lsst');
+      const r = await json<ScoreResult>(await post(only.app, '/v1/score', npyStack(lsst.slice(0, 1), 1)));
+      expect(r.set).toMatchObject({ name: 'lsst', routedBy: 'default' });
+      expect(r.domain.outOfDomain).toBe(false);
+    } finally {
+      only.store.close();
+    }
   });
 });

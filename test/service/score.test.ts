@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { combinePValues, encodePngGray, minMaxScale, quantileThreshold, readPng, writeNpy, type Cutout, type QuantileRule } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
-import { blob, fitsOf, json, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, type TestService } from '../helpers/service.js';
+import { blob, fitsOf, json, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_REGISTRY, SHIPPED_VERSION, DEFAULT_SET_MODELS, type TestService } from '../helpers/service.js';
 
 const MODELS = ['dcae', 'vae', 'aae', 'rbm'];
 let svc: TestService;
@@ -226,7 +226,8 @@ describe('POST /v1/score/batch', () => {
 describe('GET /v1/models', () => {
   it('lists the served models with calibration histograms that add up, and the sorted scores of one', async () => {
     const list = await json<{ models: { name: string; version: string; histogram: { counts: number[] }; calibration: { count: number } }[] }>(await svc.app.request('/v1/models'));
-    expect(list.models.map((m) => m.name)).toEqual(MODELS);
+    expect(list.models.map((m) => m.name)).toEqual(Object.keys(SHIPPED_REGISTRY.models));
+    expect(DEFAULT_SET_MODELS).toEqual(MODELS);
     for (const m of list.models) expect(m.histogram.counts.reduce((a, b) => a + b, 0)).toBe(m.calibration.count);
     const one = await json<{ scores: number[]; thresholds: { quantileRule: QuantileRule; items: { name: string; value: number }[] } }>(await svc.app.request('/v1/models/vae'));
     // What a client (the web page) computes from the served scores and rule is the calibration's own threshold.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectBadInput, requireBuiltCli, ROOT, runCli } from '../helpers/cli.js';
 import type { ScoreResult } from '@darklens/functions';
-import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
+import { fitsOf, npyStack, post, shippedService, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, SHIPPED_REGISTRY, NEW_VERSION } from '../helpers/service.js';
 import { startServerProcess } from '../helpers/server.js';
 
 const lens = simulatedLenses('no_sub', 1)[0]!;
@@ -15,7 +15,9 @@ describe('darklens serve', () => {
   it('serves the shipped models and drains an in-flight batch on SIGTERM before exiting 0', async () => {
     const server = await startServerProcess(['--quiet']);
     const loaded = server.logs.find((l) => l.msg === 'models loaded');
-    expect(loaded).toMatchObject({ models: ['dcae', 'vae', 'aae', 'rbm'].map((m) => `${m}@${SHIPPED_VERSION}`) });
+    // Every registered model (both sets) at its default; model-a's at the shipped version.
+    expect(loaded).toMatchObject({ models: Object.entries(SHIPPED_REGISTRY.models).map(([name, m]) => `${name}@${m.default}`) });
+    expect((loaded!.models as string[]).slice(0, 4)).toEqual(['dcae', 'vae', 'aae', 'rbm'].map((m) => `${m}@${SHIPPED_VERSION}`));
     expect(loaded!.engine).toMatch(/worker thread/);
     // Inference on the worker threads gives exactly what it gives on the calling thread.
     const single = await fetch(`${server.url}/v1/score`, { method: 'POST', body: fitsOf(lens) as Uint8Array<ArrayBuffer> });

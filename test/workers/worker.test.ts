@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRegistry, restrictRegistry, writeNpy, type Cutout } from '@darklens/core';
 import type { BatchLine, ScoreResult } from '@darklens/functions';
-import { fitsOf, simulatedLenses, SHIPPED_MODELS, SHIPPED_VERSION, NEW_VERSION } from '../helpers/service.js';
+import { fitsOf, simulatedLenses, SHIPPED_MODELS, SHIPPED_REGISTRY, SHIPPED_VERSION, DEFAULT_SET_MODELS, NEW_VERSION } from '../helpers/service.js';
 import { putRegistry, startWorkerd, type WorkerdRuntime } from '../helpers/workerd.js';
 
 const MODELS = ['dcae', 'vae', 'aae', 'rbm'];
@@ -54,7 +54,8 @@ describe('the Worker with the shipped models', () => {
 
   it('opens no model before it is used, then each model once, on first use', async () => {
     const list = await json<{ models: { name: string; version: string }[] }>(await get(rt, '/v1/models'));
-    expect(list.models.map((m) => m.name)).toEqual(MODELS);
+    expect(list.models.map((m) => m.name)).toEqual(Object.keys(SHIPPED_REGISTRY.models));
+    expect(DEFAULT_SET_MODELS).toEqual(MODELS);
     expect(opened()).toBe(0);
     const one = await json<ScoreResult>(await post(rt, '/v1/score?models=rbm', fitsOf(lenses[0]!)));
     expect(Object.keys(one.models)).toEqual(['rbm']);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { int, withBackendOption } from '../options.js';
 import { DarklensError, registrySets, REGISTRY_FILE, resolveVersion } from '@darklens/core';
@@ -9,10 +10,11 @@ import { chooseEnsemble, promote, publishCheckpoint, readRegistry, rollback, ver
 const DEFAULT_REGISTRY = 'models';
 const f3 = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '-');
 
-/** The current commit when run inside a git checkout, else null. */
+/** The commit of the darklens checkout this CLI runs from (whatever the working folder), else null. */
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    const here = dirname(fileURLToPath(import.meta.url));
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
   } catch {
     return null;
   }

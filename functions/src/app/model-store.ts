@@ -125,11 +125,15 @@ export class ModelSet {
     private readonly opening?: Serial,
   ) {
     const { sets, defaultSet } = registrySets(registry);
-    // A store serving some models only: each set keeps the roles whose model is served.
+    // A store serving some models only (a Worker per survey): each set keeps the roles whose model is
+    // served, a set with none left goes, and the default passes to the first set left.
     this.sets = Object.fromEntries(
-      Object.entries(sets).map(([name, set]) => [name, { ...set, models: Object.fromEntries(Object.entries(set.models).filter(([, m]) => models.has(m))) }]),
+      Object.entries(sets).flatMap(([name, set]) => {
+        const served = Object.fromEntries(Object.entries(set.models).filter(([, m]) => models.has(m)));
+        return Object.keys(served).length > 0 ? [[name, { ...set, models: served }]] : [];
+      }),
     );
-    this.defaultSet = defaultSet;
+    this.defaultSet = Object.hasOwn(this.sets, defaultSet) ? defaultSet : (Object.keys(this.sets)[0] ?? defaultSet);
   }
 
   /** The set of that name (routing.ts resolves survey= names and aliases). */
