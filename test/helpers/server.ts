@@ -3,7 +3,9 @@
  * need the real Node server (HTTP, signals, file watching, memory). `npm test` builds first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BIN, requireBuiltCli } from './cli.js';
 
 export interface ServerProcess {
@@ -21,8 +23,10 @@ export interface ServerProcess {
 
 export function startServerProcess(args: string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
   requireBuiltCli();
+  // Jobs go to a fresh folder of the test's unless it names one: never the user's state folder.
+  const jobsDir = env.DARKLENS_JOBS_DIR ?? mkdtempSync(join(tmpdir(), 'darklens-jobs-'));
   const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', DARKLENS_JOBS_DIR: jobsDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { DarklensError } from '@darklens/core';
@@ -29,6 +31,16 @@ interface ServeOptions {
   watch: boolean;
   drainSeconds: number;
   quiet?: boolean;
+  jobs: string | false;
+  inputs?: string;
+  jobRetentionHours: number;
+}
+
+/** Where the server keeps jobs by default: the user's state folder, so they outlive the checkout's cwd. */
+export function defaultJobsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DARKLENS_JOBS_DIR) return env.DARKLENS_JOBS_DIR;
+  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(state, 'darklens', 'jobs');
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -73,11 +85,16 @@ export function serveCommand(): Command {
     .option('--max-batch-mb <n>', 'largest batch body in MiB', int('max batch body', 1, 65536))
     .option('--max-batch-items <n>', 'most cutouts per batch', int('max batch items', 1, 10_000_000))
     .option('--max-side <n>', 'largest cutout side in pixels', int('max side', 8, 65536))
+    .option('--jobs <dir>', 'job store: accepted jobs and their results live here and survive restarts (env DARKLENS_JOBS_DIR)', defaultJobsDir())
+    .option('--no-jobs', 'run no jobs (the /v1/jobs routes answer 503)')
+    .option('--inputs <dir>', 'folder that keys jobs read from: POST /v1/jobs {"keys": [...]} names files under it (default: uploads only)')
+    .option('--job-retention-hours <h>', 'how long a job and its results are kept', num('job retention hours'), 72)
     .option('--no-watch', 'do not reload when registry.json changes')
     .option('--drain-seconds <s>', 'on SIGTERM / Ctrl-C, how long requests in flight may finish before their connections are cut', nonNegative('drain seconds'), 30)
     .option('-q, --quiet', 'no request logs (errors are still logged)')
     .addHelpText('after', `\nEnvironment:\n${env}\n\nLogs are JSON lines on stdout. API docs: http://localhost:${DEFAULT_PORT}/docs`)
     .action(async (o: ServeOptions) => {
+      if (!(o.jobRetentionHours > 0)) throw new DarklensError('invalid_argument', `--job-retention-hours must be > 0, got ${o.jobRetentionHours}`);
       const web = o.web ?? (existsSync(SHIPPED_WEB) ? SHIPPED_WEB : undefined);
       const log = stdoutLog();
       const server = await startServer({
@@ -90,6 +107,8 @@ export function serveCommand(): Command {
         threads: o.threads,
         ...(o.workers === undefined ? {} : { workers: o.workers }),
         ...(web === undefined ? {} : { webDir: web }),
+        ...(o.jobs === false ? {} : { jobsDir: o.jobs, jobSettings: { retentionMs: o.jobRetentionHours * 3600_000 } }),
+        ...(o.inputs === undefined ? {} : { inputsDir: o.inputs }),
         ...(o.model === undefined ? {} : { models: o.model.split(',').map((s) => s.trim()).filter(Boolean) }),
         log: (r) => {
           if (o.quiet && r.msg === 'request' && r.level !== 'error') return;

@@ -12,8 +12,10 @@ import { clipMessage, errorBody, publicError, statusOf } from './http-errors.js'
 import { requireKey } from './middleware/auth.js';
 import { requestLogger, type LogSink } from './middleware/logger.js';
 import { Metrics, metricsMiddleware } from './middleware/metrics.js';
+import type { JobService } from './jobs/jobs.js';
 import type { ModelStore } from './model-store.js';
 import { docsRoutes } from './routes/docs.js';
+import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { oipRoutes } from './routes/oip.js';
 import { scoreRoutes } from './routes/score.js';
@@ -26,6 +28,8 @@ export interface AppOptions {
   /** Where structured logs go (default: nowhere). */
   log?: LogSink;
   metrics?: Metrics;
+  /** Survey-scale jobs (without: the job routes answer 503). */
+  jobs?: JobService;
 }
 
 export function createApp(options: AppOptions): App {
@@ -36,6 +40,7 @@ export function createApp(options: AppOptions): App {
     log: options.log ?? (() => undefined),
     version: DARKLENS_VERSION,
   };
+  if (options.jobs !== undefined) deps.jobs = options.jobs;
   const app: App = new OpenAPIHono<AppEnv>();
 
   app.use('*', requestId());
@@ -63,6 +68,7 @@ export function createApp(options: AppOptions): App {
   });
 
   scoreRoutes(app, deps);
+  jobRoutes(app, deps);
   modelRoutes(app, deps);
   oipRoutes(app, deps);
   docsRoutes(app, deps);

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ServiceConfig } from './config.js';
 import type { Metrics } from './middleware/metrics.js';
 import type { LogSink } from './middleware/logger.js';
+import type { JobService } from './jobs/jobs.js';
 import type { ModelStore } from './model-store.js';
 
 export interface AppEnv {
@@ -16,6 +17,8 @@ export interface Deps {
   config: ServiceConfig;
   metrics: Metrics;
   log: LogSink;
+  /** Survey-scale jobs, where the runtime has a job store and queue. */
+  jobs?: JobService;
   /** darklens version, for /v2 and the docs. */
   version: string;
 }

@@ -2,6 +2,7 @@ export * from './app.js';
 export * from './config.js';
 export * from './engine.js';
 export * from './http-errors.js';
+export * from './jobs/index.js';
 export * from './model-source.js';
 export * from './model-store.js';
 export * from './scoring.js';

@@ -10,9 +10,12 @@ import { serve } from '@hono/node-server';
 import { REGISTRY_FILE } from '@darklens/core';
 import type { ServiceConfig } from '../app/config.js';
 import type { LogSink } from '../app/middleware/logger.js';
+import type { JobSettings } from '../app/jobs/jobs.js';
 import type { ModelStore } from '../app/model-store.js';
 import { createService } from '../app/service.js';
+import { folderBlobStore } from './fs-blob-store.js';
 import { folderSource } from './fs-source.js';
+import { LocalJobRunner } from './local-job-runner.js';
 import { ortNodeEngine } from './ort-engine.js';
 import { ortWorkerEngine } from './ort-worker-engine.js';
 import { isApiPath, staticFile } from './static-files.js';
@@ -42,6 +45,12 @@ export interface ServeOptions {
    * stop timeout of Kubernetes and ECS: a batch still streaming on a busy machine gets that long).
    */
   drainMs?: number;
+  /** Folder of the job store (jobs survive restarts); undefined: no jobs. */
+  jobsDir?: string;
+  /** Folder that keys jobs read objects from (`{"keys": [...]}` are paths under it); undefined: uploads only. */
+  inputsDir?: string;
+  /** Job settings over the defaults (retention, chunk sizes). */
+  jobSettings?: Partial<JobSettings>;
 }
 
 export interface RunningServer {
@@ -80,10 +89,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const intra = options.threads === undefined ? {} : { intraOpThreads: options.threads };
   const pool = options.workers === 0 ? undefined : ortWorkerEngine({ ...intra, ...(options.workers === undefined ? {} : { workers: options.workers }) });
   const engine = pool ?? ortNodeEngine(intra);
-  const { app, store, ready } = createService({
+  const jobStorage = options.jobsDir === undefined ? undefined : folderBlobStore(options.jobsDir);
+  const runner = jobStorage === undefined ? undefined : new LocalJobRunner(jobStorage, { log });
+  const { app, store, ready, jobs } = createService({
     source: folderSource(options.modelsDir),
     engine,
     log,
+    ...(jobStorage === undefined || runner === undefined
+      ? {}
+      : { jobs: { storage: jobStorage, queue: runner, ...(options.inputsDir === undefined ? {} : { inputs: folderBlobStore(options.inputsDir) }), ...(options.jobSettings === undefined ? {} : { settings: options.jobSettings }) } }),
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.models === undefined ? {} : { models: options.models }),
   });
@@ -91,6 +105,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await pool?.close();
     throw e;
   });
+  // Work accepted before a restart resumes now.
+  if (runner !== undefined && jobs !== undefined) await runner.attach(jobs);
   const webDir = options.webDir;
   const fetch = async (req: Request): Promise<Response> => {
     const { pathname } = new URL(req.url);
@@ -140,10 +156,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const force = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 30_000);
       server.close(() => {
         clearTimeout(force);
-        // A batch cut at the deadline may still be scoring its last step: the store releases its
+        // Job chunks running finish (their results are written; the others wait in the store). A
+        // batch cut at the deadline may still be scoring its last step: the store releases its
         // sessions when that step ends, and the pool waits for its runs before its threads end.
-        store.close();
-        void (pool?.close() ?? Promise.resolve()).then(done);
+        void (runner?.close() ?? Promise.resolve())
+          .then(() => {
+            store.close();
+            return pool?.close();
+          })
+          .then(done);
       });
       server.closeIdleConnections();
     }));

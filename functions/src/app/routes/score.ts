@@ -7,6 +7,7 @@ import { batchItems, decodeOne, decodeOptions, readUpload, singleFile, RAW_TYPES
 import { requireKey } from '../middleware/auth.js';
 import { limitBody } from '../middleware/body-limit.js';
 import type { ModelSet } from '../model-store.js';
+import { countScores } from '../score-metrics.js';
 import { parseScoreQuery } from '../score-options.js';
 import { BatchLineSchema, ErrorSchema, ScoreQuerySchema, ScoreResultSchema, type ScoreResult } from '../schemas.js';
 import { scoreCutouts, type ScoreOptions } from '../scoring.js';
@@ -50,15 +51,6 @@ export const batchRoute = createRoute({
   responses: { 200: { description: 'One line per cutout', content: { 'application/x-ndjson': { schema: BatchLineSchema } } }, ...errors(400, 401, 404, 413, 415, 503) },
 });
 
-function countScores(deps: Deps, r: ScoreResult | DarklensError): void {
-  if (r instanceof DarklensError) {
-    deps.metrics.cutout(r.code);
-    return;
-  }
-  deps.metrics.cutout(r.domain.outOfDomain ? 'out_of_domain' : 'ok');
-  for (const s of Object.values(r.models)) deps.metrics.score(s.model, s.version, s.normalizedScore, s.flagged);
-}
-
 function queryOf(c: { req: { query(): Record<string, string> } }, fields: Record<string, string> = {}): Record<string, string> {
   return { ...c.req.query(), ...fields };
 }
@@ -83,7 +75,7 @@ export function scoreRoutes(app: App, deps: Deps): void {
       const [r] = await scoreCutouts(set, [cutout], options);
       return r!;
     });
-    countScores(deps, result);
+    countScores(deps.metrics, result);
     if (result instanceof DarklensError) throw result;
     return c.json(result);
   });
@@ -157,7 +149,7 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
       results = step.map(() => publicError(e));
     }
     const lines = results.map((r, j) => {
-      countScores(deps, r);
+      countScores(deps.metrics, r);
       const head = { index: start + j, name: step[j]!.name };
       return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
     });
