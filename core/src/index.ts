@@ -6,6 +6,7 @@ export * from './io/fits-read.js';
 export * from './io/fits-write.js';
 export * from './io/npy-read.js';
 export * from './io/npy-write.js';
+export * from './io/npy-slice.js';
 export * from './io/raster-read.js';
 export * from './io/png-write.js';
 export * from './io/tar-read.js';

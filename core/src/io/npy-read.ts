@@ -391,7 +391,26 @@ function convert(bytes: Uint8Array, offset: number, n: number, dtype: Dtype): { 
  * Decodes an .npy file into a stack of float32 images. See the module comment for what is accepted.
  * Every failure is a DarklensError; dimensions are checked against `limits` before any allocation.
  */
-export function readNpy(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): CutoutStack {
+/** What an NPY file's preamble says, checked against the data's length and the limits (no pixel read). */
+export interface NpyLayout {
+  version: string;
+  /** The dtype as the header spells it, e.g. '<f4' or '|u1'. */
+  descr: string;
+  itemSize: number;
+  shape: number[];
+  count: number;
+  height: number;
+  width: number;
+  dataOffset: number;
+}
+
+/** Reads and checks an NPY file's preamble (every header failure readNpy gives, without decoding a pixel). */
+export function npyLayout(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): NpyLayout {
+  const { dtype: _, ...layout } = readLayout(bytes, limits);
+  return layout;
+}
+
+function readLayout(bytes: Uint8Array, limits: DecodeLimits): NpyLayout & { dtype: Dtype } {
   const { version, header, dataOffset } = readPreamble(bytes);
   const parsed = new LiteralParser(header).parseDocument();
   if (!isDict(parsed)) {
@@ -444,7 +463,12 @@ export function readNpy(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS
         'the header does not describe the data; accepted: exactly shape*itemsize bytes after the header',
     );
   }
+  return { version, descr: typeof descr === 'string' ? descr : '', itemSize: dtype.size, shape, count, height, width, dataOffset, dtype };
+}
 
+export function readNpy(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): CutoutStack {
+  const { version, descr, dtype, shape, count, height, width, dataOffset } = readLayout(bytes, limits);
+  const n = count * height * width;
   const { data, masked } = convert(bytes, dataOffset, n, dtype);
   return {
     count,
@@ -455,7 +479,7 @@ export function readNpy(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS
     format: 'npy',
     meta: {
       dtype: dtype.name,
-      descr: typeof descr === 'string' ? descr : '',
+      descr,
       shape: shapeString(shape),
       npyVersion: version,
     },

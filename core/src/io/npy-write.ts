@@ -31,14 +31,15 @@ function checkShape(shape: readonly number[]): number {
 }
 
 /**
- * The complete .npy v1.0 preamble for a float32 ('<f4'), C-ordered array of `shape`: magic, version,
- * header length and the header dict, padded with spaces and ended by '\n' so that the data starts at
- * a multiple of 64 bytes. The number of data bytes that must follow is 4*product(shape).
+ * The complete .npy v1.0 preamble for a C-ordered array of `shape` (float32, '<f4', unless `descr`
+ * names another dtype): magic, version, header length and the header dict, padded with spaces and
+ * ended by '\n' so that the data starts at a multiple of 64 bytes. The number of data bytes that
+ * must follow is itemsize*product(shape).
  */
-export function npyHeader(shape: readonly number[]): Uint8Array {
+export function npyHeader(shape: readonly number[], descr = '<f4'): Uint8Array {
   checkShape(shape);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // 10 preamble bytes + dict + padding + '\n' must be a multiple of ALIGNMENT.
   const unpadded = 10 + dict.length + 1;
   const padding = (ALIGNMENT - (unpadded % ALIGNMENT)) % ALIGNMENT;

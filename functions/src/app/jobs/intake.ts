@@ -3,7 +3,7 @@
  * `chunkSize` cutouts, object keys into chunks of `chunkSize` keys. Each chunk's input is written
  * to the store before any message names it.
  */
-import { DarklensError, decodeStack, gunzip, looksLikeTar, readTar, sniffFormat, writeNpy, type DecodeOptions } from '@darklens/core';
+import { DarklensError, gunzip, looksLikeTar, npyLayout, readTar, sliceNpyStack, sniffFormat, type DecodeOptions } from '@darklens/core';
 import type { ServiceLimits } from '../config.js';
 import type { UploadedFile } from '../inputs.js';
 import type { ChunkInput } from './manifest.js';
@@ -31,18 +31,17 @@ export function uploadPieces(files: UploadedFile[], limits: ServiceLimits, optio
   };
   const addFile = (name: string, bytes: Uint8Array): void => {
     if (sniffFormat(bytes) !== 'npy') return add({ name, bytes, count: 1 });
-    let stack;
+    // The pixel limit is per decoded slice (a job's stack may be any length); the side limit holds.
+    const limits = options.limits === undefined ? undefined : { ...options.limits, maxPixels: Number.MAX_SAFE_INTEGER };
+    let count;
     try {
-      stack = decodeStack(bytes, options);
+      count = npyLayout(bytes, limits).count;
     } catch {
       return add({ name, bytes, count: 1 });
     }
-    if (stack.count === 1) return add({ name, bytes, count: 1 });
-    const size = stack.width * stack.height;
-    for (let first = 0; first < stack.count; first += chunkSize) {
-      const n = Math.min(chunkSize, stack.count - first);
-      add({ name, first, count: n, bytes: writeNpy(stack.data.subarray(first * size, (first + n) * size), [n, stack.height, stack.width]) });
-    }
+    if (count === 1) return add({ name, bytes, count: 1 });
+    // Cut byte for byte (same dtype): a survey's stack is never held as floats here.
+    for (const s of sliceNpyStack(bytes, chunkSize, limits)) add({ name, first: s.first, count: s.count, bytes: s.bytes });
   };
   for (const file of files) {
     let bytes = file.bytes;
