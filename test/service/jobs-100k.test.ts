@@ -59,8 +59,11 @@ describe('a 100,000-cutout local job', () => {
     let expected = 0;
     let buffered = '';
     const decoder = new TextDecoder();
-    for await (const part of res.body!) {
-      buffered += decoder.decode(part, { stream: true });
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
