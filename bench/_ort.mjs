@@ -40,15 +40,17 @@ export async function loadSessions(ort, models, threads) {
  * makes them). Noise-aware graphs also get a variance plane and noise parameters (fixed values: the
  * service's noise estimate is its own cost, not onnxruntime's).
  */
-export async function runCutouts(ort, sessions, pixels, side, count) {
-  const variance = new Float32Array(side * side).fill(1e-4);
-  const noise = Float32Array.of(0, 1e-3);
+export async function runCutouts(ort, sessions, pixels, side, count, batch = 1) {
+  // `batch` cutouts per run (the same image repeated): `count` runs score count*batch cutouts.
+  const input = batch === 1 ? pixels : Float32Array.from({ length: batch * side * side }, (_, i) => pixels[i % (side * side)]);
+  const variance = new Float32Array(batch * side * side).fill(1e-4);
+  const noise = Float32Array.from({ length: 2 * batch }, (_, i) => (i % 2 === 0 ? 0 : 1e-3));
   for (let i = 0; i < count; i++) {
     for (const s of sessions) {
-      const feeds = { input: new ort.Tensor('float32', pixels, [1, 1, side, side]) };
+      const feeds = { input: new ort.Tensor('float32', input, [batch, 1, side, side]) };
       if (s.inputNames.includes('variance')) {
-        feeds.variance = new ort.Tensor('float32', variance, [1, 1, side, side]);
-        feeds.noise = new ort.Tensor('float32', noise, [1, 2]);
+        feeds.variance = new ort.Tensor('float32', variance, [batch, 1, side, side]);
+        feeds.noise = new ort.Tensor('float32', noise, [batch, 2]);
       }
       const out = await s.run(feeds, outputsOf(s));
       for (const t of Object.values(out)) t.dispose();
@@ -57,14 +59,14 @@ export async function runCutouts(ort, sessions, pixels, side, count) {
 }
 
 if (!isMainThread && workerData?.role === ROLE) {
-  const { files, threads, pixels, side, warmup } = workerData;
+  const { files, threads, pixels, side, warmup, batch = 1 } = workerData;
   const ort = await import('onnxruntime-node');
   const sessions = await loadSessions(ort, files.map((file) => ({ file })), threads);
-  await runCutouts(ort, sessions, pixels, side, warmup);
+  await runCutouts(ort, sessions, pixels, side, warmup, batch);
   parentPort.on('message', async (msg) => {
     if (msg.type === 'run') {
       const t0 = performance.now();
-      await runCutouts(ort, sessions, pixels, side, msg.count);
+      await runCutouts(ort, sessions, pixels, side, msg.count, batch);
       parentPort.postMessage({ type: 'done', seconds: (performance.now() - t0) / 1000 });
     } else if (msg.type === 'close') {
       for (const s of sessions) await s.release();
