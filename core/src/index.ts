@@ -20,6 +20,7 @@ export * from './calibration/index.js';
 export * from './random.js';
 export * from './stats/finite.js';
 export * from './stats/histogram.js';
+export * from './stats/drift.js';
 export * from './registry/registry.js';
 export * from './registry/model-sets.js';
 export * from './display/diverging.js';

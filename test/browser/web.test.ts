@@ -316,6 +316,10 @@ describe('web page', () => {
     await p.selectOption('select >> nth=-1', 'flagged');
     expect(await p.locator(rows).count()).toBe(loose);
     await p.selectOption('select >> nth=-1', 'all');
+    // The drift summary under the table, once the batch is in: one card per model of the set.
+    await p.waitForSelector('[data-testid=drift-panel] [data-testid=drift-models]', { timeout: 30_000 });
+    expect(await p.locator('[data-testid=drift-models] li').count()).toBe(MODELS.length);
+    expect(await p.locator('[data-testid=drift-warnings], [data-testid=drift-ok]').count()).toBe(1);
     await shot(p, 'batch');
 
     // CSV: every row, verdicts at the slider's FPR (50%), the API's numbers.
@@ -335,8 +339,9 @@ describe('web page', () => {
     expect(new Set(records.map((r) => r.name)).size).toBe(50);
 
     const [jsonDownload] = await Promise.all([p.waitForEvent('download'), p.click('text=Download JSON')]);
-    const json = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as { fpr: number; rows: { verdict: string }[] };
+    const json = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as { fpr: number; rows: { verdict: string }[]; drift: { cutouts: number }[] };
     expect(json.fpr).toBe(0.5);
+    expect(json.drift.map((d) => d.cutouts)).toEqual([50]);
     expect(json.rows.filter((r) => r.verdict === 'flagged')).toHaveLength(loose);
   });
 

@@ -294,6 +294,7 @@ export function App() {
                 colormap={colormap}
                 onOpen={openSingle}
                 onCancel={() => batchReq.current.abort?.abort()}
+                {...(models.state === 'ready' ? { calibration: models } : {})}
               />
             )}
             {!single && !batch && (

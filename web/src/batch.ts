@@ -1,4 +1,5 @@
 /** A batch's rows at the page's FPR, their order and filter, and the CSV / JSON downloads. */
+import type { DriftSummary } from '@darklens/core';
 import { isErrorLine, type BatchLine, type ErrorLine, type ResultLine } from './api';
 import { ensembleFlagged, modelFlaggedIn, thresholdOf, type Thresholds } from './calibration';
 import type { LocalItem } from './files';
@@ -114,12 +115,16 @@ export function toCsv(rows: Row[], roles: string[], thresholds: Thresholds, fpr:
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON of `rows`: the API's lines with the page's verdicts at `fpr` beside them; thresholds by registered model. */
-export function toJson(rows: Row[], thresholds: Thresholds, fpr: number): string {
+/**
+ * JSON of `rows`: the API's lines with the page's verdicts at `fpr` beside them; thresholds by
+ * registered model; the whole batch's drift summary when there is one.
+ */
+export function toJson(rows: Row[], thresholds: Thresholds, fpr: number, drift?: DriftSummary[]): string {
   return JSON.stringify(
     {
       fpr,
       thresholds: Object.fromEntries(thresholds),
+      ...(drift ? { drift } : {}),
       rows: rows.map((row) => {
         const r = result(row);
         return {

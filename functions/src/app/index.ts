@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './config.js';
+export * from './drift.js';
 export * from './engine.js';
 export * from './http-errors.js';
 export * from './jobs/index.js';

@@ -1,7 +1,8 @@
 /**
  * Many cutouts: progress while the NDJSON lines arrive, then a sortable, filterable table whose
  * verdicts follow the FPR slider (each row with the model set that scored it; rows out of their
- * set's domain are marked, never flagged), with CSV and JSON downloads of what the table shows.
+ * set's domain are marked, never flagged), with CSV and JSON downloads of what the table shows, and
+ * once it has finished the drift summary (does the batch look like the calibration data?) below.
  */
 import { useCallback, useMemo, useState } from 'preact/hooks';
 import { useRevealed } from './reveal';
@@ -9,6 +10,8 @@ import type { ApiError } from '../api';
 import { formatFpr, modelFlaggedIn, type Thresholds } from '../calibration';
 import { downsample, rowZeroAtBottom, type LocalItem } from '../files';
 import { fmtLoss, fmtP } from '../format';
+import type { DriftModels } from '../drift';
+import { DriftPanel, useBatchDrift } from './drift-panel';
 import { countStatuses, download, errorOf, filterRows, reasonsText, result, sortRows, statusOf, toCsv, toJson, type Row, type Sort, type SortColumn, type VerdictFilter } from '../batch';
 import { LUTS, type ColormapName } from '../render/colormap';
 import { paintStretched } from '../render/paint';
@@ -35,18 +38,21 @@ interface Props {
   colormap: ColormapName;
   onOpen: (item: LocalItem) => void;
   onCancel: () => void;
+  /** The calibrations the page holds, for the drift summary; what it lacks is fetched. */
+  calibration?: DriftModels;
 }
 
 /** Rows drawn at once: thumbnails of thousands of cutouts would make the page sluggish. */
 const PAGE = 200;
 
-export function BatchView({ batch, roles, thresholds, fpr, stretch, colormap, onOpen, onCancel }: Props) {
+export function BatchView({ batch, roles, thresholds, fpr, stretch, colormap, onOpen, onCancel, calibration }: Props) {
   const [sort, setSort] = useState<Sort>({ column: 'index', descending: false });
   const [text, setText] = useState('');
   const [verdict, setVerdict] = useState<VerdictFilter>('all');
   const [shown, setShown] = useState(PAGE);
   const total = batch.rows.length;
   const root = useRevealed<HTMLElement>(batch.startedAt);
+  const drift = useBatchDrift(batch.rows, batch.running, batch.startedAt, calibration);
 
   const visible = useMemo(() => sortRows(filterRows(batch.rows, text, verdict, fpr), sort, fpr), [batch.rows, batch.done, text, verdict, fpr, sort]);
   const counts = useMemo(() => countStatuses(batch.rows, fpr), [batch.rows, batch.done, fpr]);
@@ -112,7 +118,7 @@ export function BatchView({ batch, roles, thresholds, fpr, stretch, colormap, on
         <button type="button" disabled={batch.running} onClick={() => download(toCsv(visible, roles, thresholds, fpr), 'darklens-batch.csv', 'text/csv')}>
           Download CSV
         </button>
-        <button type="button" disabled={batch.running} onClick={() => download(toJson(visible, thresholds, fpr), 'darklens-batch.json', 'application/json')}>
+        <button type="button" disabled={batch.running} onClick={() => download(toJson(visible, thresholds, fpr, drift.state === 'ready' ? drift.summaries : undefined), 'darklens-batch.json', 'application/json')}>
           Download JSON
         </button>
       </div>
@@ -144,6 +150,7 @@ export function BatchView({ batch, roles, thresholds, fpr, stretch, colormap, on
           Show {Math.min(PAGE, visible.length - shown)} more of {visible.length - shown}
         </button>
       )}
+      <DriftPanel drift={drift} />
     </section>
   );
 }

@@ -2,6 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DarklensError, RUN_BATCH } from '@darklens/core';
 import type { App, Deps } from '../context.js';
+import { DriftWatch } from '../drift.js';
+import { BatchQuerySchema, DriftLineSchema } from '../drift-schema.js';
 import { errorBody, publicError } from '../http-errors.js';
 import { batchItems, decodeOne, decodeOptions, readUpload, singleFile, RAW_TYPES, type BatchItem } from '../inputs.js';
 import { requireKey } from '../middleware/auth.js';
@@ -46,13 +48,22 @@ export const batchRoute = createRoute({
   tags: ['score'],
   summary: 'Score many cutouts, streamed back as NDJSON',
   description:
-    'The body is an NPY stack [N,H,W] or [N,1,H,W], a tar (or tar.gz) of cutout files, or a multipart form of files. One JSON line per cutout comes back in input order, as soon as it is scored; a cutout that cannot be read gets an error line and the batch goes on.',
-  request: { query: ScoreQuerySchema, body: fileBody('Many cutouts') },
-  responses: { 200: { description: 'One line per cutout', content: { 'application/x-ndjson': { schema: BatchLineSchema } } }, ...errors(400, 401, 404, 413, 415, 503) },
+    'The body is an NPY stack [N,H,W] or [N,1,H,W], a tar (or tar.gz) of cutout files, or a multipart form of files. One JSON line per cutout comes back in input order, as soon as it is scored; a cutout that cannot be read gets an error line and the batch goes on. With drift=true one more line ends the stream, {"drift": [DriftSummary, ...]}: per model set, the batch\'s scores against each model\'s calibration scores (two-sample KS test, median shift in calibration IQRs) and its input facts (pixel scales, PSF, sizes, masked pixels, the noise proxy against the set\'s range, out-of-domain cutouts), with plain warnings when the batch looks unlike the calibration data.',
+  request: { query: BatchQuerySchema, body: fileBody('Many cutouts') },
+  responses: { 200: { description: 'One line per cutout, then the drift line when drift=true', content: { 'application/x-ndjson': { schema: z.union([BatchLineSchema, DriftLineSchema]) } } }, ...errors(400, 401, 404, 413, 415, 503) },
 });
 
 function queryOf(c: { req: { query(): Record<string, string> } }, fields: Record<string, string> = {}): Record<string, string> {
   return { ...c.req.query(), ...fields };
+}
+
+/** Takes `drift` out of the batch parameters (parseScoreQuery refuses parameters it does not know). */
+function takeDrift(query: Record<string, string>): boolean {
+  const v = query.drift;
+  delete query.drift;
+  if (v === undefined || v === 'false' || v === '0') return false;
+  if (v === 'true' || v === '1' || v === '') return true;
+  throw new DarklensError('invalid_argument', `drift=${v}; accepted: true or false`);
 }
 
 export function scoreRoutes(app: App, deps: Deps): void {
@@ -63,8 +74,10 @@ export function scoreRoutes(app: App, deps: Deps): void {
 
   app.post('/v1/score', auth, limitBody(limits, limits.maxBodyBytes), async (c) => {
     const upload = await readUpload(c);
+    const query = queryOf(c, upload.fields);
+    if (Object.hasOwn(query, 'drift')) throw new DarklensError('invalid_argument', 'drift is for batches: POST /v1/score/batch?drift=true ends the stream with a drift summary of its cutouts; one cutout has no distribution to compare');
     const result = await deps.store.use(async (set) => {
-      const { options, hdu } = parseScoreQuery(queryOf(c, upload.fields), set);
+      const { options, hdu } = parseScoreQuery(query, set);
       const file = singleFile(upload);
       let cutout;
       try {
@@ -83,10 +96,12 @@ export function scoreRoutes(app: App, deps: Deps): void {
   app.post('/v1/score/batch', auth, limitBody(limits, limits.maxBatchBodyBytes), async (c) => {
     const upload = await readUpload(c, 'body');
     const set = deps.store.current();
-    const { options, hdu } = parseScoreQuery(queryOf(c, upload.fields), set);
+    const query = queryOf(c, upload.fields);
+    const drift = takeDrift(query);
+    const { options, hdu } = parseScoreQuery(query, set);
     const items = batchItems(upload, limits, decodeOptions(limits, hdu));
     set.acquire();
-    return new Response(batchStream(deps, set, items, options), {
+    return new Response(batchStream(deps, set, items, options, drift ? new DriftWatch(set) : undefined), {
       headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' },
     });
   });
@@ -97,7 +112,7 @@ export function scoreRoutes(app: App, deps: Deps): void {
  * set is held until the last step has finished, even when the client goes away mid-step: its sessions
  * must not be released (on a reload or at shutdown) while that step still runs on them.
  */
-function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: ScoreOptions): ReadableStream<Uint8Array> {
+function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: ScoreOptions, watch?: DriftWatch): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let next = 0;
   let released = false;
@@ -110,7 +125,14 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (next >= items.length) {
-        release();
+        // The drift line reads the set's calibrations: before the set is released.
+        try {
+          if (watch !== undefined && !cancelled) controller.enqueue(encoder.encode(`${JSON.stringify({ drift: watch.summary() })}\n`));
+        } catch (e) {
+          deps.log({ level: 'error', msg: 'drift summary failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        } finally {
+          release();
+        }
         controller.close();
         return;
       }
@@ -151,7 +173,9 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
     const lines = results.map((r, j) => {
       countScores(deps.metrics, r);
       const head = { index: start + j, name: step[j]!.name };
-      return JSON.stringify(r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r });
+      const line = r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r };
+      watch?.add(line);
+      return JSON.stringify(line);
     });
     return encoder.encode(`${lines.join('\n')}\n`);
   }
