@@ -91,6 +91,15 @@ describe('jobs API', () => {
       for (const role of Object.keys(want.models)) expect(have.models[role]!.loss).toBeCloseTo(want.models[role]!.loss, 6);
     }
     expect(done.counts.flagged).toBe(got.filter((l) => (l as { ensemble: { flagged: boolean } }).ensemble.flagged).length);
+
+    // The drift summary of the finished job: in its status, and as a last results line on request.
+    const drift = (done as JobStatus & { drift: { set: string; cutouts: number; models: unknown[] }[] }).drift;
+    expect(drift.map((d) => [d.set, d.cutouts])).toEqual([['model-a', 50]]);
+    expect(drift[0]!.models).toHaveLength(4);
+    const withDrift = await lines(await h.app.request(`${accepted.links.results}?drift=true`));
+    expect(withDrift).toHaveLength(51);
+    expect(withDrift[50]).toEqual({ drift });
+    expect(mid).toMatchObject({ drift: null });
   });
 
   it('counts a chunk delivered twice once', async () => {
@@ -163,6 +172,8 @@ describe('jobs API', () => {
     expect(await bad('/v1/jobs', '{"prefix": "nothing-here/"}', 400, { 'content-type': 'application/json' })).toMatch(/no objects/);
     expect(await bad('/v1/jobs', '{"keys": ["a"], "prefix": "b"}', 400, { 'content-type': 'application/json' })).toMatch(/exactly one/);
     expect(await bad('/v1/jobs', '{nope', 400, { 'content-type': 'application/json' })).toMatch(/JSON/);
+    const id = (await h.jobs.create({ kind: 'upload', files: [{ name: 'x', bytes: npyStack(lenses, 1) }] }, {})).id;
+    expect((await json<{ error: { message: string } }>(await h.app.request(`/v1/jobs/${id}/results?drift=maybe`), 400)).error.message).toMatch(/true or false/);
     expect((await json<{ error: { code: string } }>(await h.app.request('/v1/jobs/abcdefgh12345'), 404)).error.code).toBe('not_found');
     expect((await json<{ error: { code: string } }>(await h.app.request('/v1/jobs/..%2F..%2Fetc'), 404)).error.code).toBe('not_found');
     expect((await json<{ error: { message: string } }>(await h.app.request(`/v1/jobs/${(await h.jobs.create({ kind: 'upload', files: [{ name: 'x', bytes: npyStack(lenses, 1) }] }, {})).id}/results?format=xml`), 400)).error.message).toMatch(/ndjson, csv/);

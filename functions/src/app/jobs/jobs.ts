@@ -4,8 +4,9 @@
  * the status and results are read back from the store at any time until the job expires. Every
  * runtime runs this same code; they differ only in their BlobStore and JobQueue.
  */
-import { DarklensError } from '@darklens/core';
+import { DarklensError, type DriftSummary } from '@darklens/core';
 import type { ServiceLimits } from '../config.js';
+import { DriftWatch } from '../drift.js';
 import type { UploadedFile } from '../inputs.js';
 import { decodeOptions } from '../inputs.js';
 import type { ModelStore } from '../model-store.js';
@@ -14,10 +15,11 @@ import { parseScoreQuery } from '../score-options.js';
 import type { BlobStore } from './blob-store.js';
 import { keyChunks, packChunks, uploadPieces } from './intake.js';
 import type { ChunkMessage, JobQueue } from './job-queue.js';
-import { cancelledKey, INDEX_PREFIX, indexKey, inputKey, jobPrefix, manifestKey, newJobId, parseIndexKey } from './layout.js';
+import { getJson } from './blob-store.js';
+import { cancelledKey, driftKey, INDEX_PREFIX, indexKey, inputKey, jobPrefix, manifestKey, newJobId, parseIndexKey } from './layout.js';
 import { encodeChunkInput, readManifest, type ChunkInput, type JobManifest } from './manifest.js';
 import { processChunk, recordChunkFailure, type ChunkOutcome } from './process-chunk.js';
-import { readyChunks, resultStream, type ResultFormat } from './results.js';
+import { readyChunks, resultStream, storedLines, type ResultFormat } from './results.js';
 import { jobStatus, readProgress, type JobStatus } from './status.js';
 
 export interface JobSettings {
@@ -133,17 +135,39 @@ export class JobService {
     return keys;
   }
 
-  async status(id: string): Promise<JobStatus> {
+  /** The job's status; once it has succeeded, with the drift summary of its results. */
+  async status(id: string): Promise<JobStatus & { drift: DriftSummary[] | null }> {
     const m = await this.live(id);
-    return jobStatus(m, await readProgress(this.storage, id));
+    const status = jobStatus(m, await readProgress(this.storage, id));
+    return { ...status, drift: status.state === 'succeeded' ? await this.drift(m) : null };
+  }
+
+  /**
+   * The drift summary of a finished job: its score distribution against the calibrations of the
+   * served sets, and its input facts. Computed once, from the stored results, then kept with the job.
+   */
+  private async drift(m: JobManifest): Promise<DriftSummary[]> {
+    const kept = await getJson<DriftSummary[]>(this.storage, driftKey(m.id));
+    if (kept !== undefined) return kept;
+    const watch = new DriftWatch(this.store.current());
+    for await (const line of storedLines(this.storage, m.id, m.chunks)) watch.add(JSON.parse(line) as Parameters<DriftWatch['add']>[0]);
+    const summary = watch.summary();
+    await this.storage.put(driftKey(m.id), JSON.stringify(summary));
+    return summary;
   }
 
   /** The results so far (all of them once the job has succeeded) and the job's status. */
-  async results(id: string, format: ResultFormat): Promise<{ status: JobStatus; body: ReadableStream<Uint8Array>; complete: boolean }> {
+  /**
+   * The results so far (all of them once the job has succeeded) and the job's status; `withDrift`
+   * appends the drift summary as a last line when the job has succeeded (NDJSON only).
+   */
+  async results(id: string, format: ResultFormat, withDrift = false): Promise<{ status: JobStatus; body: ReadableStream<Uint8Array>; complete: boolean }> {
     const m = await this.live(id);
     const p = await readProgress(this.storage, id);
     const ready = readyChunks(m, p);
-    return { status: jobStatus(m, p), body: resultStream(this.storage, id, ready, format), complete: ready === m.chunks };
+    const complete = ready === m.chunks;
+    const tail = withDrift && complete ? `${JSON.stringify({ drift: await this.drift(m) })}\n` : undefined;
+    return { status: jobStatus(m, p), body: resultStream(this.storage, id, ready, format, tail), complete };
   }
 
   /** Stops a job: chunks not started are skipped; finished ones keep their results. */

@@ -41,7 +41,8 @@ export async function* storedLines(store: BlobStore, id: string, chunks: number)
   }
 }
 
-export function resultStream(store: BlobStore, id: string, chunks: number, format: ResultFormat): ReadableStream<Uint8Array> {
+/** The lines of the first `chunks` chunks in `format`, then `tail` (a summary line) if given. */
+export function resultStream(store: BlobStore, id: string, chunks: number, format: ResultFormat, tail?: string): ReadableStream<Uint8Array> {
   const lines = storedLines(store, id, chunks);
   let index = 0;
   let headSent = format.head === undefined;
@@ -56,6 +57,7 @@ export function resultStream(store: BlobStore, id: string, chunks: number, forma
       for (let k = 0; k < 256; k++) {
         const next = await lines.next();
         if (next.done === true) {
+          if (tail !== undefined) out += tail;
           if (out.length > 0) controller.enqueue(encoder.encode(out));
           controller.close();
           return;

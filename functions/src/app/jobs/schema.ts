@@ -1,5 +1,6 @@
 /** The jobs API's response schemas (for /openapi.json and typed clients). */
 import { z } from '@hono/zod-openapi';
+import { DriftSummarySchema } from '../drift-schema.js';
 
 const CountsSchema = z.object({
   items: z.number().int().openapi({ description: 'Cutouts processed so far (scored + failed).' }),
@@ -26,6 +27,7 @@ export const JobStatusSchema = z
       z.object({ kind: z.literal('keys'), keys: z.number().int(), prefix: z.string().nullable() }),
     ]),
     links: z.object({ self: z.string(), results: z.string() }),
+    drift: z.array(DriftSummarySchema).nullable().optional().openapi({ description: 'Once the job has succeeded: per model set, its scores against the calibration and its input facts, with plain warnings when it looks unlike the calibration data (see /v1/score/batch drift=true).' }),
   })
   .openapi('JobStatus');
 

@@ -47,8 +47,8 @@ const resultsRoute = createRoute({
   tags: ['jobs'],
   summary: 'A job\'s results in input order (all of them once it has succeeded, those so far before)',
   description:
-    'format=ndjson (default; the lines of /v1/score/batch, a failed cutout with its error) or format=csv. Header x-darklens-complete says whether every chunk is in; x-darklens-job-state gives the state.',
-  request: { params: JobIdParam, query: z.object({ format: z.enum(['ndjson', 'csv']).optional() }) },
+    'format=ndjson (default; the lines of /v1/score/batch, a failed cutout with its error) or format=csv. Header x-darklens-complete says whether every chunk is in; x-darklens-job-state gives the state. drift=true (NDJSON, finished jobs) adds a last line {"drift": [...]}: the drift summary GET /v1/jobs/{id} also gives.',
+  request: { params: JobIdParam, query: z.object({ format: z.enum(['ndjson', 'csv']).optional(), drift: z.string().optional().openapi({ description: 'true: a last line with the drift summary (NDJSON, finished jobs).' }) }) },
   responses: { 200: { description: 'One line per cutout', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } }, ...errors(400, 401, 404, 503) },
 });
 const cancelRoute = createRoute({
@@ -127,9 +127,13 @@ export function jobRoutes(app: App, deps: Deps, options: JobRouteOptions = {}): 
     const service = jobs();
     const format = c.req.query('format') ?? 'ndjson';
     if (format !== 'ndjson' && format !== 'csv') throw new DarklensError('invalid_argument', `format=${format}; accepted: ndjson, csv`);
+    const drift = c.req.query('drift');
+    if (drift !== undefined && !['true', '1', 'false', '0', ''].includes(drift)) throw new DarklensError('invalid_argument', `drift=${drift}; accepted: true or false`);
+    const withDrift = drift === 'true' || drift === '1' || drift === '';
+    if (withDrift && format === 'csv') throw new DarklensError('invalid_argument', 'drift=true adds a JSON line, which CSV has no room for: read the drift summary from GET /v1/jobs/{id}');
     if (format === 'csv' && options.csv === undefined) throw new DarklensError('invalid_argument', 'format=csv is not offered by this deployment; use ndjson');
     const f = format === 'csv' ? options.csv!(service) : NDJSON_FORMAT;
-    const { status, body, complete } = await service.results(c.req.param('id'), f);
+    const { status, body, complete } = await service.results(c.req.param('id'), f, withDrift);
     return new Response(body, {
       headers: { 'content-type': f.contentType, 'cache-control': 'no-store', 'x-darklens-complete': String(complete), 'x-darklens-job-state': status.state },
     });
