@@ -10,6 +10,10 @@
  *   ApiKeys  SST secret: comma-separated bearer keys of the scoring routes (placeholder '': open)
  *   Scoring  Lambda function from `npm run build:lambda` (out/lambda), function URL in RESPONSE_STREAM
  *            mode so a batch's NDJSON lines leave as they are scored
+ *   Jobs     S3 bucket of the survey-scale jobs (chunks, results, state), expired by a lifecycle rule
+ *   Inputs   S3 bucket that keys jobs read (POST /v1/jobs {"prefix": ...}): upload a season here
+ *   JobQueue SQS queue of the jobs' chunks, consumed by the same artifact (index.jobs), with a
+ *            dead-letter queue (JobDeadLetters) for messages the app cannot handle
  *   Web      S3 + CloudFront static site, built with VITE_DARKLENS_API = the function's URL
  */
 
@@ -24,6 +28,24 @@
  */
 const MEMORY = '1769 MB';
 const TIMEOUT = '30 seconds';
+
+/**
+ * Jobs. The consumer gets up to 10 chunks an invocation, one after another: a 256-cutout chunk takes
+ * about a second warm, so 2 minutes covers a batch, a cold start and slow S3 reads with room to spare.
+ * The queue hides a delivered message for 6 times that (AWS's advice for Lambda consumers, so a
+ * throttled invocation is not redelivered while it still runs); a failed chunk waits as long before its
+ * next attempt. The app records a chunk as failed on its 3rd attempt (DEFAULT_JOB_SETTINGS.maxAttempts);
+ * SQS gives up after 5 receives, so only messages the app cannot handle at all (not a chunk message,
+ * or a store refusing even the failure record) end in the dead-letter queue.
+ */
+const JOB_TIMEOUT = '2 minutes';
+const JOB_VISIBILITY = '12 minutes';
+const JOB_BATCH = 10;
+const JOB_RECEIVES = 5;
+/** How long jobs are kept (the service's DARKLENS_JOB_RETENTION_HOURS; its sweep removes them then). */
+const JOB_RETENTION_HOURS = 72;
+/** The bucket's own expiry, two days later: forgotten jobs go even if no sweep runs (it runs on job creation). */
+const JOB_EXPIRY_DAYS = Math.ceil(JOB_RETENTION_HOURS / 24) + 2;
 
 export default $config({
   app(input) {
@@ -42,16 +64,35 @@ export default $config({
     const models = new sst.aws.Bucket('Models');
     const apiKeys = new sst.Secret('ApiKeys', '');
 
+    // Everything of a job is under jobs/ID/ and its expiry entry under index/ (functions/src/app/jobs/layout.ts).
+    const jobStore = new sst.aws.Bucket('Jobs', {
+      lifecycle: [
+        { id: 'expire-jobs', prefix: 'jobs/', expiresIn: `${JOB_EXPIRY_DAYS} days` },
+        { id: 'expire-job-index', prefix: 'index/', expiresIn: `${JOB_EXPIRY_DAYS} days` },
+      ],
+    });
+    const inputs = new sst.aws.Bucket('Inputs');
+    const deadLetters = new sst.aws.Queue('JobDeadLetters');
+    const jobQueue = new sst.aws.Queue('JobQueue', {
+      visibilityTimeout: JOB_VISIBILITY,
+      dlq: { queue: deadLetters.arn, retry: JOB_RECEIVES },
+    });
+
     /** What every function of the stack runs: the one artifact, on x86_64 (onnxruntime aborts on arm64 Lambda). */
     const artifact = {
       bundle: 'out/lambda',
       runtime: 'nodejs22.x',
       architecture: 'x86_64',
       memory: MEMORY,
-      link: [models],
+      // Linking grants the function's role access (s3:* on the buckets, sqs:* on the queue).
+      link: [models, jobStore, inputs, jobQueue],
       environment: {
         DARKLENS_MODELS_BUCKET: models.name,
         DARKLENS_API_KEYS: apiKeys.value,
+        DARKLENS_JOBS_BUCKET: jobStore.name,
+        DARKLENS_JOBS_QUEUE_URL: jobQueue.url,
+        DARKLENS_INPUTS_BUCKET: inputs.name,
+        DARKLENS_JOB_RETENTION_HOURS: String(JOB_RETENTION_HOURS),
       },
     } satisfies Partial<sst.aws.FunctionArgs>;
 
@@ -66,9 +107,9 @@ export default $config({
       environment: { ...artifact.environment, DARKLENS_CORS_ORIGINS: '*' },
     });
 
-    // Batch jobs (later): a queue and a function on the same artifact, e.g.
-    //   const jobs = new sst.aws.Queue('Jobs');
-    //   jobs.subscribe({ ...artifact, handler: 'index.job', timeout: '15 minutes' });
+    // The jobs' consumer: the same artifact and environment; failed records listed in the answer
+    // (ReportBatchItemFailures) are retried alone, the rest of the batch is deleted.
+    jobQueue.subscribe({ ...artifact, handler: 'index.jobs', timeout: JOB_TIMEOUT }, { batch: { size: JOB_BATCH, partialResponses: true } });
 
     const web = new sst.aws.StaticSite('Web', {
       path: 'web',
@@ -76,6 +117,6 @@ export default $config({
       environment: { VITE_DARKLENS_API: scoring.url },
     });
 
-    return { api: scoring.url, web: web.url, models: models.name };
+    return { api: scoring.url, web: web.url, models: models.name, inputs: inputs.name, jobDeadLetters: deadLetters.url };
   },
 });

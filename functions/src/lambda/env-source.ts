@@ -17,13 +17,17 @@ export const LAMBDA_ENV = {
   DARKLENS_S3_ENDPOINT: 'an S3-compatible endpoint instead of AWS\'s (local testing)',
 } as const;
 
-export function sourceFromEnv(env: Record<string, string | undefined>, bundledModels: string): ModelSource | PolledSource {
-  const bucket = env.DARKLENS_MODELS_BUCKET?.trim();
-  if (!bucket) return folderSource(env.DARKLENS_MODELS_DIR?.trim() || bundledModels);
+/** The S3 client of every bucket the function reads (models, jobs, inputs): the region's, or DARKLENS_S3_ENDPOINT. */
+export function s3ClientFromEnv(env: Record<string, string | undefined>): S3Client {
   const endpoint = env.DARKLENS_S3_ENDPOINT?.trim();
-  const client = new S3Client({
+  return new S3Client({
     ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   });
-  return s3Source({ client, bucket, prefix: env.DARKLENS_MODELS_PREFIX?.trim() ?? '' });
+}
+
+export function sourceFromEnv(env: Record<string, string | undefined>, bundledModels: string): ModelSource | PolledSource {
+  const bucket = env.DARKLENS_MODELS_BUCKET?.trim();
+  if (!bucket) return folderSource(env.DARKLENS_MODELS_DIR?.trim() || bundledModels);
+  return s3Source({ client: s3ClientFromEnv(env), bucket, prefix: env.DARKLENS_MODELS_PREFIX?.trim() ?? '' });
 }
