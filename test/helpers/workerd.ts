@@ -2,9 +2,12 @@
  * The BUILT Worker bundle (`npm run build:worker`; `npm test` builds it) in workerd through Miniflare,
  * listening on 127.0.0.1, with the bindings of functions/wrangler.jsonc and a local R2 bucket holding a
  * model registry (scripts/local-worker.mjs starts it). `startWorkerd()` answers what the contract
- * suite's `start` needs: `fetch(Request)` and `close()`.
+ * suite's `start` needs: `fetch(Request)` and `close()`. The jobs bindings of wrangler.jsonc come
+ * with it: local R2 buckets JOBS and INPUTS, and the local queue JOBS_QUEUE that workerd delivers to
+ * the Worker's own queue() (its dead-letter queue too), so a job runs end to end on this machine.
  */
 import type { Readable } from 'node:stream';
+import type { Miniflare } from 'miniflare';
 import { builtWorker, putRegistry, startLocalWorker, WORKER_BUNDLE, type LocalBucket } from '../../scripts/local-worker.mjs';
 import { SHIPPED_MODELS } from './service.js';
 
@@ -30,6 +33,11 @@ export interface WorkerdRuntime {
   fetch(req: Request): Promise<Response>;
   /** The model bucket as the Worker sees it. */
   bucket: LocalBucket;
+  /** The jobs' bucket (JOBS) and the keys jobs' inputs bucket (INPUTS) as the Worker sees them. */
+  jobs: Awaited<ReturnType<Miniflare['getR2Bucket']>>;
+  inputs: Awaited<ReturnType<Miniflare['getR2Bucket']>>;
+  /** The jobs queue's producer (JOBS_QUEUE): messages sent here reach the Worker's queue() as its own do. */
+  queue: Awaited<ReturnType<Miniflare['getQueueProducer']>>;
   /** JSON log records the Worker printed so far (console.log lines that parse). */
   logs: Record<string, unknown>[];
   close(): Promise<void>;
@@ -67,9 +75,13 @@ export async function startWorkerd(options: WorkerdOptions = {}): Promise<Worker
   });
   const models = options.models === undefined ? SHIPPED_MODELS : options.models;
   if (models !== null) await putRegistry(bucket, models, options.only);
+  const [jobs, inputs, queue] = await Promise.all([mf.getR2Bucket('JOBS'), mf.getR2Bucket('INPUTS'), mf.getQueueProducer('JOBS_QUEUE')]);
   return {
     url,
     bucket,
+    jobs,
+    inputs,
+    queue,
     logs,
     async fetch(req: Request): Promise<Response> {
       const { pathname, search } = new URL(req.url);

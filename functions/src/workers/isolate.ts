@@ -1,13 +1,14 @@
 /**
- * The service of one Worker isolate: built on the isolate's first request (bindings exist only then)
- * and kept for the isolate's life, so models opened by one request serve the next. Sessions open lazily,
- * per model, on first use. registry.json's ETag is looked at now and then (after the response, in
- * waitUntil) and a changed registry is reloaded and swapped in atomically, as on the Node server.
+ * The service of one Worker isolate: built on the isolate's first request or queue batch (bindings
+ * exist only then) and kept for the isolate's life, so models opened by one request serve the next;
+ * the queue consumer scores job chunks with the same service. Sessions open lazily, per model, on first
+ * use. registry.json's ETag is looked at now and then (after the response, in waitUntil) and a changed
+ * registry is reloaded and swapped in atomically, as on the Node server.
  */
 import { REGISTRY_FILE } from '@darklens/core';
 import { createService, type Service } from '../app/service.js';
 import type { LogRecord } from '../app/middleware/logger.js';
-import type { WorkerEnv, WorkerSettings } from './env.js';
+import { jobParts, type WorkerEnv, type WorkerSettings } from './env.js';
 import { ortWebEngine } from './ort-web-engine.js';
 import { r2Source, type R2ModelSource } from './r2-source.js';
 
@@ -35,13 +36,15 @@ export class IsolateService {
 
   constructor(
     env: WorkerEnv,
-    private readonly settings: WorkerSettings,
+    readonly settings: WorkerSettings,
     private readonly log: (record: LogRecord) => void = consoleLog,
   ) {
     this.source = r2Source(env.MODELS, settings.bucketName);
     this.loadedEtag = this.etag();
     const engine = ortWebEngine({ onMemory: ({ event, ...info }) => log({ level: 'info', msg: event, ...info }) });
-    this.service = createService({ source: this.source, engine, config: settings.config, log, models: settings.models, lazySessions: true });
+    // Jobs when the env binds a JOBS bucket and the JOBS_QUEUE producer; without them /v1/jobs answers 503.
+    const jobs = jobParts(env, settings);
+    this.service = createService({ source: this.source, engine, config: settings.config, log, models: settings.models, lazySessions: true, ...(jobs === undefined ? {} : { jobs }) });
     this.loading = this.service.ready.then(
       () => undefined,
       (e: unknown) => this.log({ level: 'error', msg: 'registry load failed', error: message(e) }),

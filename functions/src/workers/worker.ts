@@ -1,11 +1,13 @@
 /**
  * The Cloudflare Worker: the web page is the Worker's static assets (served before the Worker runs),
- * everything else reaches the darklens app built once per isolate over the R2 model registry.
+ * everything else reaches the darklens app built once per isolate over the R2 model registry. The
+ * same Worker consumes the jobs queue (queue-consumer.ts) with the isolate's service.
  */
 import { DarklensError } from '@darklens/core';
 import { errorBody, statusOf } from '../app/http-errors.js';
 import { settingsFromEnv, type WorkerEnv } from './env.js';
 import { IsolateService, type WaitUntil } from './isolate.js';
+import { consumeBatch, type QueueBatch } from './queue-consumer.js';
 import { rateLimited } from './rate-limit.js';
 
 let isolate: IsolateService | undefined;
@@ -25,15 +27,21 @@ export async function handleRequest(request: Request, env: WorkerEnv, ctx: WaitU
   return response;
 }
 
-async function respond(request: Request, env: WorkerEnv, ctx: WaitUntil): Promise<Response> {
-  let svc: IsolateService;
+/** The isolate's service, or (logged) why a bad DARKLENS_* setting keeps it from being built. */
+function configured(env: WorkerEnv): IsolateService | { invalid: string } {
   try {
-    svc = isolateService(env);
+    return isolateService(env);
   } catch (e) {
-    // A bad DARKLENS_* setting: every request says so (503) until the deployment is fixed.
-    const why = e instanceof DarklensError ? e.message : 'see the Worker log';
     console.log(JSON.stringify({ level: 'error', msg: 'invalid configuration', error: e instanceof Error ? e.message : String(e) }));
-    const err = new DarklensError('unavailable', `the Worker's configuration is invalid: ${why}`);
+    return { invalid: e instanceof DarklensError ? e.message : 'see the Worker log' };
+  }
+}
+
+async function respond(request: Request, env: WorkerEnv, ctx: WaitUntil): Promise<Response> {
+  const svc = configured(env);
+  if (!(svc instanceof IsolateService)) {
+    // Every request says so (503) until the deployment is fixed.
+    const err = new DarklensError('unavailable', `the Worker's configuration is invalid: ${svc.invalid}`);
     return Response.json(errorBody(err), { status: statusOf(err.code) });
   }
   const limited = await rateLimited(request, env.RATE_LIMITER);
@@ -43,6 +51,20 @@ async function respond(request: Request, env: WorkerEnv, ctx: WaitUntil): Promis
   return svc.service.app.fetch(request);
 }
 
+/** A batch of the jobs queue or of its dead-letter queue (wrangler.jsonc's queues.consumers). */
+export async function handleQueue(batch: QueueBatch, env: WorkerEnv, ctx: WaitUntil): Promise<void> {
+  const svc = configured(env);
+  if (!(svc instanceof IsolateService)) {
+    // Retried until the deployment is fixed (after max_retries the messages move to the dead-letter queue).
+    batch.retryAll();
+    return;
+  }
+  await svc.ready();
+  svc.checkRegistry(ctx);
+  await consumeBatch(batch, { jobs: svc.service.jobs, deadLetterQueue: svc.settings.deadLetterQueue, log: svc.service.log });
+}
+
 export default {
   fetch: handleRequest,
+  queue: handleQueue,
 };
