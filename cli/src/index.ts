@@ -15,6 +15,7 @@ import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 import { ceilingCommand } from './commands/ceiling.js';
+import { scoreCommand } from './commands/score.js';
 
 export const VERSION = '0.1.0';
 
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), ceilingCommand(), exportCommand(), modelsCommand(), serveCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), ceilingCommand(), exportCommand(), modelsCommand(), serveCommand(), scoreCommand()]) {
     program.addCommand(withDarklensErrors(cmd));
   }
   return program;

@@ -100,6 +100,16 @@ describe('jobs API', () => {
     expect(withDrift).toHaveLength(51);
     expect(withDrift[50]).toEqual({ drift });
     expect(mid).toMatchObject({ drift: null });
+
+    // CSV: a header and one row per cutout, in order, with the NDJSON's numbers.
+    const csv = await h.app.request(`${accepted.links.results}?format=csv`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows = (await csv.text()).trimEnd().split('\r\n').map((r) => r.split(','));
+    expect(rows).toHaveLength(51);
+    const col = (name: string): number => rows[0]!.indexOf(name);
+    expect(rows.slice(1).map((r) => r[col('name')])).toEqual(got.map((l) => l.name));
+    expect(rows.slice(1).map((r) => Number(r[col('dcae_loss')]))).toEqual(got.map((l) => (l as { models: { dcae: { loss: number } } }).models.dcae.loss));
+    expect((await json<{ error: { message: string } }>(await h.app.request(`${accepted.links.results}?format=csv&drift=true`), 400)).error.message).toMatch(/CSV/);
   });
 
   it('counts a chunk delivered twice once', async () => {

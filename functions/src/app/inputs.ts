@@ -102,38 +102,63 @@ function tooMany(n: number, max: number, what: string): DarklensError {
 }
 
 /**
+ * The tar archive a file is (plain or gzip-compressed), or undefined when it is not one: a gzipped
+ * cutout stays as it is (the decoder unpacks it itself).
+ */
+export function tarOf(bytes: Uint8Array, maxGunzipBytes: number): Uint8Array | undefined {
+  let b = bytes;
+  if (sniffFormat(b) === 'gzip') {
+    const inner = gunzip(b, maxGunzipBytes);
+    if (looksLikeTar(inner)) b = inner;
+  }
+  return sniffFormat(b) === undefined && looksLikeTar(b) ? b : undefined;
+}
+
+/** A file of cutouts; `first` marks an NPY slice cut from a larger stack (its images are named by their place in that stack). */
+export interface CutoutFile extends UploadedFile {
+  first?: number;
+}
+
+/**
+ * The cutouts of one file that is not a tar, in order: each image of an NPY stack (`name[i]`), or the
+ * file itself. A stack that cannot be read becomes one item whose load() throws; `checkCount` may
+ * refuse a stack by its image count before its items are made.
+ */
+export function fileItems(file: CutoutFile, options: DecodeOptions, checkCount?: (count: number) => void): BatchItem[] {
+  if (sniffFormat(file.bytes) !== 'npy') return [{ name: file.name, load: () => decodeCutout(file.bytes, options) }];
+  let stack;
+  try {
+    stack = decodeStack(file.bytes, options);
+  } catch (e) {
+    if (!(e instanceof DarklensError)) throw e;
+    return [{ name: file.name, load: () => { throw e; } }];
+  }
+  checkCount?.(stack.count);
+  const first = file.first ?? 0;
+  const indexed = stack.count > 1 || file.first !== undefined;
+  return stackToCutouts(stack).map((c, i) => ({ name: indexed ? `${file.name}[${first + i}]` : file.name, load: () => c }));
+}
+
+/**
  * The items of a batch upload, in order: each file of a multipart form, each image of an NPY stack,
  * each regular file of a tar (optionally gzipped), or a single image file. A file that cannot be
  * decoded becomes an item whose load() throws, so it fails alone.
  */
 export function batchItems(upload: Upload, limits: ServiceLimits, options: DecodeOptions): BatchItem[] {
   const items: BatchItem[] = [];
+  const max = limits.maxBatchItems;
   for (const file of upload.files) {
-    let bytes = file.bytes;
-    if (sniffFormat(bytes) === 'gzip') {
-      const inner = gunzip(bytes, limits.maxGunzipBytes);
-      if (looksLikeTar(inner)) bytes = inner;
-    }
-    if (sniffFormat(bytes) === undefined && looksLikeTar(bytes)) {
-      for (const entry of readTar(bytes, { maxEntries: limits.maxBatchItems })) {
+    const tar = tarOf(file.bytes, limits.maxGunzipBytes);
+    if (tar !== undefined) {
+      for (const entry of readTar(tar, { maxEntries: max })) {
         items.push({ name: entry.name, load: () => decodeCutout(entry.data, options) });
       }
-    } else if (sniffFormat(bytes) === 'npy') {
-      let stack;
-      try {
-        stack = decodeStack(bytes, options);
-      } catch (e) {
-        if (!(e instanceof DarklensError)) throw e;
-        items.push({ name: file.name, load: () => { throw e; } });
-        continue;
-      }
-      if (items.length + stack.count > limits.maxBatchItems) throw tooMany(items.length + stack.count, limits.maxBatchItems, 'images');
-      const cutouts = stackToCutouts(stack);
-      cutouts.forEach((c, i) => items.push({ name: stack.count > 1 ? `${file.name}[${i}]` : file.name, load: () => c }));
     } else {
-      items.push({ name: file.name, load: () => decodeCutout(file.bytes, options) });
+      items.push(...fileItems(file, options, (count) => {
+        if (items.length + count > max) throw tooMany(items.length + count, max, 'images');
+      }));
     }
-    if (items.length > limits.maxBatchItems) throw tooMany(items.length, limits.maxBatchItems, 'files');
+    if (items.length > max) throw tooMany(items.length, max, 'files');
   }
   if (items.length === 0) throw new DarklensError('invalid_argument', 'the batch holds no files; send an NPY stack, a tar of cutouts, or a multipart form of files');
   return items;

@@ -3,9 +3,9 @@
  * `chunkSize` cutouts, object keys into chunks of `chunkSize` keys. Each chunk's input is written
  * to the store before any message names it.
  */
-import { DarklensError, gunzip, looksLikeTar, npyLayout, readTar, sliceNpyStack, sniffFormat, type DecodeOptions } from '@darklens/core';
+import { DarklensError, npyLayout, readTar, sliceNpyStack, sniffFormat, type DecodeOptions } from '@darklens/core';
 import type { ServiceLimits } from '../config.js';
-import type { UploadedFile } from '../inputs.js';
+import { tarOf, type UploadedFile } from '../inputs.js';
 import type { ChunkInput } from './manifest.js';
 
 /** One file of a chunk; `first` numbers the items of a stack slice within the original stack. */
@@ -44,14 +44,9 @@ export function uploadPieces(files: UploadedFile[], limits: ServiceLimits, optio
     for (const s of sliceNpyStack(bytes, chunkSize, limits)) add({ name, first: s.first, count: s.count, bytes: s.bytes });
   };
   for (const file of files) {
-    let bytes = file.bytes;
-    if (sniffFormat(bytes) === 'gzip') {
-      const inner = gunzip(bytes, limits.maxGunzipBytes);
-      if (looksLikeTar(inner)) bytes = inner;
-    }
-    if (sniffFormat(bytes) === undefined && looksLikeTar(bytes)) {
-      for (const entry of readTar(bytes, { maxEntries: maxItems })) addFile(`${file.name}:${entry.name}`, entry.data);
-    } else addFile(file.name, bytes);
+    const tar = tarOf(file.bytes, limits.maxGunzipBytes);
+    if (tar !== undefined) for (const entry of readTar(tar, { maxEntries: maxItems })) addFile(`${file.name}:${entry.name}`, entry.data);
+    else addFile(file.name, file.bytes);
   }
   if (items === 0) throw new DarklensError('invalid_argument', 'the job holds no cutouts; send an NPY stack, a tar of cutouts, or a multipart form of files');
   return { pieces, items };

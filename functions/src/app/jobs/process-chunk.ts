@@ -5,10 +5,10 @@
  * results. A cutout that cannot be read or scored gets its error line and counts as failed; a chunk
  * that fails as a whole is retried by its queue and, on its last attempt, recorded as failed.
  */
-import { DarklensError, RUN_BATCH, type Cutout } from '@darklens/core';
+import { DarklensError, readTar, RUN_BATCH, type Cutout } from '@darklens/core';
 import type { ServiceLimits } from '../config.js';
 import { errorBody, publicError } from '../http-errors.js';
-import { batchItems, decodeOptions, type BatchItem } from '../inputs.js';
+import { decodeOptions, fileItems, tarOf, type BatchItem } from '../inputs.js';
 import type { ModelStore } from '../model-store.js';
 import type { ScoreResult } from '../schemas.js';
 import { parseScoreQuery } from '../score-options.js';
@@ -34,13 +34,12 @@ export type JobLine = { name: string } & (ScoreResult | ReturnType<typeof errorB
 
 export type ChunkOutcome = 'done' | 'duplicate' | 'cancelled' | 'expired';
 
-/** Cutouts a chunk's files hold, in order; a stack slice's items are numbered from its first image. */
-function fileItems(file: ChunkFile, limits: ServiceLimits, hdu: number | string | undefined): BatchItem[] {
-  const items = batchItems({ files: [{ name: file.name, bytes: file.bytes }], fields: {} }, { ...limits, maxBatchItems: Number.MAX_SAFE_INTEGER }, decodeOptions(limits, hdu));
-  if (items.length === 1 && file.first === undefined) return items;
-  // A stack slice: its items are named by their place in the whole stack.
-  const first = file.first ?? 0;
-  return items.map((it, i) => ({ name: `${file.name}[${first + i}]`, load: () => it.load() }));
+/** Cutouts a chunk's file holds, in order: a tar's entries (`file:entry`, stacks among them expanded), a stack's images, or the file. */
+function chunkItems(file: ChunkFile, limits: ServiceLimits, hdu: number | string | undefined): BatchItem[] {
+  const options = decodeOptions(limits, hdu);
+  const tar = tarOf(file.bytes, limits.maxGunzipBytes);
+  if (tar === undefined) return fileItems(file, options);
+  return readTar(tar, { maxEntries: Number.MAX_SAFE_INTEGER }).flatMap((e) => fileItems({ name: `${file.name}:${e.name}`, bytes: e.data }, options));
 }
 
 async function chunkFiles(input: ChunkInput, inputs: BlobStore | undefined): Promise<(ChunkFile | { name: string; error: DarklensError })[]> {
@@ -107,7 +106,7 @@ export async function processChunk(ctx: ChunkContext, msg: ChunkMessage): Promis
         continue;
       }
       try {
-        items.push(...fileItems(f, ctx.limits, parsed.hdu));
+        items.push(...chunkItems(f, ctx.limits, parsed.hdu));
       } catch (e) {
         const err = publicError(e);
         items.push({ name: f.name, load: () => { throw err; } });

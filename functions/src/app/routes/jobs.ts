@@ -12,7 +12,8 @@ import { NDJSON_FORMAT, type JobInput, type JobService, type JobStatus, type Res
 import { JobKeysSchema, JobStatusSchema } from '../jobs/schema.js';
 import { requireKey } from '../middleware/auth.js';
 import { limitBody } from '../middleware/body-limit.js';
-import { ErrorSchema, ScoreQuerySchema } from '../schemas.js';
+import { csvHeader, csvRow, rolesOf } from '../result-rows.js';
+import { ErrorSchema, ScoreQuerySchema, type BatchLine } from '../schemas.js';
 
 const binary = { schema: z.string().openapi({ type: 'string', format: 'binary' }) };
 const errors = (...codes: number[]) =>
@@ -60,9 +61,13 @@ const cancelRoute = createRoute({
   responses: { 200: statusResponse('The job\'s status'), ...errors(401, 404, 503) },
 });
 
-export interface JobRouteOptions {
-  /** CSV results (the rows of the CLI's CSV), given the job's service. */
-  csv?: (jobs: JobService) => ResultFormat;
+/** CSV results: the rows of `darklens score --out results.csv`, columns for every role of the served sets. */
+function csvFormat(roles: string[]): ResultFormat {
+  return {
+    contentType: 'text/csv; charset=utf-8',
+    head: csvHeader(roles),
+    line: (stored, index) => csvRow({ index, ...(JSON.parse(stored) as Omit<BatchLine, 'index'>) } as BatchLine, roles),
+  };
 }
 
 function withLinks(c: Context, s: JobStatus): JobStatus & { links: { self: string; results: string } } {
@@ -92,7 +97,7 @@ function chunkParam(v: string | undefined): number | undefined {
   return n;
 }
 
-export function jobRoutes(app: App, deps: Deps, options: JobRouteOptions = {}): void {
+export function jobRoutes(app: App, deps: Deps): void {
   const auth = requireKey(deps.config.apiKeys, 'jobs');
   const { limits } = deps.config;
   for (const r of [createJobRoute, getJobRoute, resultsRoute, cancelRoute]) app.openAPIRegistry.registerPath(r);
@@ -131,8 +136,7 @@ export function jobRoutes(app: App, deps: Deps, options: JobRouteOptions = {}): 
     if (drift !== undefined && !['true', '1', 'false', '0', ''].includes(drift)) throw new DarklensError('invalid_argument', `drift=${drift}; accepted: true or false`);
     const withDrift = drift === 'true' || drift === '1' || drift === '';
     if (withDrift && format === 'csv') throw new DarklensError('invalid_argument', 'drift=true adds a JSON line, which CSV has no room for: read the drift summary from GET /v1/jobs/{id}');
-    if (format === 'csv' && options.csv === undefined) throw new DarklensError('invalid_argument', 'format=csv is not offered by this deployment; use ndjson');
-    const f = format === 'csv' ? options.csv!(service) : NDJSON_FORMAT;
+    const f = format === 'csv' ? csvFormat(rolesOf(deps.store.current())) : NDJSON_FORMAT;
     const { status, body, complete } = await service.results(c.req.param('id'), f, withDrift);
     return new Response(body, {
       headers: { 'content-type': f.contentType, 'cache-control': 'no-store', 'x-darklens-complete': String(complete), 'x-darklens-job-state': status.state },
