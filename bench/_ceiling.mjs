@@ -3,6 +3,7 @@
 // jobs are held to (>= 80% of it, measured in the same run). Every model of the set once per cutout,
 // batches of 32, one worker thread per core with its own sessions (onnxruntime's run is a synchronous
 // native call: two loops in one thread would take turns on one core), one intra-op thread each.
+import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,40 @@ export async function measureCeiling({ modelsDir, set, batches, workers = availa
   await Promise.all(threads.map((w) => new Promise((resolve) => w.once('exit', resolve))));
   const cutouts = workers * batches * CEILING_BATCH;
   return { set: setName, models: models.map((m) => m.name), workers, batch: CEILING_BATCH, cutouts, seconds, cutoutsPerSecond: cutouts / seconds };
+}
+
+/**
+ * Ceiling rounds of a benchmark (measured before and after its cases): `measure()` adds one,
+ * `median()` and `rounds` report them.
+ */
+export function ceilingRounds({ modelsDir, batches, log }) {
+  const rounds = [];
+  return {
+    rounds,
+    async measure() {
+      const c = await measureCeiling({ modelsDir, batches });
+      rounds.push(c.cutoutsPerSecond);
+      log(`  ceiling (${c.set}: ${c.models.join(', ')}; batch ${c.batch}, ${c.workers} workers): ${Math.round(c.cutoutsPerSecond)} cutouts/s`);
+    },
+    median() {
+      const s = [...rounds].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    },
+  };
+}
+
+/**
+ * An NPY stack of `n` simulated smooth lenses of the model-a preset (at most `base` distinct ones,
+ * repeated), float32 in physical units, as a survey's stack would be.
+ */
+export async function smoothStack(training, n, { base = 500, seed } = {}) {
+  const core = await import('@darklens/core');
+  const spec = training.resolveSpec('model-a');
+  const distinct = Math.min(n, base);
+  const { raw } = training.renderRange({ spec, klass: 'no_sub', seed, count: distinct, keepRaw: true }, 0, distinct);
+  const size = spec.grid * spec.grid;
+  const data = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) data.set(raw.subarray((i % distinct) * size, ((i % distinct) + 1) * size), i * size);
+  return Buffer.from(core.writeNpy(data, [n, spec.grid, spec.grid]));
 }

@@ -10,14 +10,15 @@
 //                 wall time, cutouts/s, the server's peak RSS, the job folder's size on disk
 //
 // The issue's target: the batch route and local jobs at >= 80% of the ceiling. Needs npx tsc -b.
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measureCeiling } from './_ceiling.mjs';
-import { checkBuilt, fetchOnce, median, memoryOf, mib, MODELS_DIR, round, SEED, startServer, stopServer } from './_server.mjs';
+import { ceilingRounds, smoothStack } from './_ceiling.mjs';
+import { checkBuilt, fetchOnce, memoryOf, mib, MODELS_DIR, round, SEED, startServer, stopServer } from './_server.mjs';
 
 export const name = 'jobs';
 export const description = 'batch route, local jobs and a 100,000-cutout job against the raw onnxruntime ceiling';
@@ -29,17 +30,6 @@ const COUNTS = {
   quick: { ceilingBatches: 8, batchStacks: 2, jobCutouts: 1000, bigStacks: 0 },
 };
 
-/** An NPY stack of `n` simulated smooth lenses of the model-a preset, float32 in physical units. */
-async function stackOf(training, n) {
-  const core = await import('@darklens/core');
-  const spec = training.resolveSpec('model-a');
-  const base = Math.min(n, STACK);
-  const { raw } = training.renderRange({ spec, klass: 'no_sub', seed: SEED, count: base, keepRaw: true }, 0, base);
-  const size = spec.grid * spec.grid;
-  const data = new Float32Array(n * size);
-  for (let i = 0; i < n; i++) data.set(raw.subarray((i % base) * size, ((i % base) + 1) * size), i * size);
-  return Buffer.from(core.writeNpy(data, [n, spec.grid, spec.grid]));
-}
 
 async function untilDone(url, id, onTick) {
   for (;;) {
@@ -57,12 +47,8 @@ const duBytes = (dir) => Number(execFileSync('du', ['-sb', dir], { encoding: 'ut
 export async function run({ quick, training, log }) {
   checkBuilt();
   const counts = quick ? COUNTS.quick : COUNTS.full;
-  const ceilings = [];
-  const ceiling = async () => {
-    const c = await measureCeiling({ modelsDir: MODELS_DIR, batches: counts.ceilingBatches });
-    ceilings.push(c.cutoutsPerSecond);
-    log(`  ceiling (${c.set}: ${c.models.join(', ')}; batch ${c.batch}, ${c.workers} workers): ${round(c.cutoutsPerSecond, 0)} cutouts/s`);
-  };
+  const ceilings = ceilingRounds({ modelsDir: MODELS_DIR, batches: counts.ceilingBatches, log });
+  const ceiling = () => ceilings.measure();
   const work = mkdtempSync(join(tmpdir(), 'darklens-bench-jobs-'));
   const results = [];
   try {
@@ -73,7 +59,7 @@ export async function run({ quick, training, log }) {
     const srv = await startServer(['--quiet', '--jobs', jobsDir, '--inputs', inputsDir]);
     try {
       // Batch route: stacks of 500, one after another.
-      const stack = await stackOf(training, STACK);
+      const stack = await smoothStack(training, STACK, { seed: SEED });
       await fetchOnce(`${srv.url}/v1/score/batch`, { method: 'POST', headers: { 'content-type': 'application/x-npy' }, body: stack }); // warm-up
       let t0 = performance.now();
       for (let i = 0; i < counts.batchStacks; i++) {
@@ -85,7 +71,7 @@ export async function run({ quick, training, log }) {
       log(`  batch route: ${round(batchRate, 0)} cutouts/s`);
 
       // One local job of an uploaded stack.
-      const jobStack = await stackOf(training, counts.jobCutouts);
+      const jobStack = await smoothStack(training, counts.jobCutouts, { seed: SEED });
       t0 = performance.now();
       const accepted = JSON.parse((await fetchOnce(`${srv.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-npy' }, body: jobStack })).body.toString('utf8'));
       await untilDone(srv.url, accepted.id);
@@ -130,12 +116,12 @@ export async function run({ quick, training, log }) {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const ceilingRate = median(ceilings);
+  const ceilingRate = ceilings.median();
   for (const r of results) r.ofCeiling = round(r.cutoutsPerSecond / ceilingRate, 3);
   const judged = results.filter((r) => r.case !== '100k job');
   return {
     config: { stack: STACK, ...counts, modelsDir: 'models (default set)', target: `>= ${TARGET * 100}% of the ceiling` },
-    ceiling: { cutoutsPerSecond: round(ceilingRate, 0), rounds: ceilings.map((c) => round(c, 0)) },
+    ceiling: { cutoutsPerSecond: round(ceilingRate, 0), rounds: ceilings.rounds.map((c) => round(c, 0)) },
     results,
     target: Object.fromEntries(judged.map((r) => [r.case, r.ofCeiling >= TARGET ? 'MET' : 'NOT met'])),
     table: {
@@ -143,7 +129,7 @@ export async function run({ quick, training, log }) {
       rows: results.map((r) => [r.case, r.cutouts, r.cutoutsPerSecond, r.ofCeiling, r.wallSeconds, r.serverPeakRssMiB, r.jobDiskMiB]),
     },
     summary: [
-      `ceiling ${round(ceilingRate, 0)} cutouts/s (median of ${ceilings.length} rounds, before and after)`,
+      `ceiling ${round(ceilingRate, 0)} cutouts/s (median of ${ceilings.rounds.length} rounds, before and after)`,
       ...judged.map((r) => `${r.case}: ${r.cutoutsPerSecond} cutouts/s = ${round(100 * r.ofCeiling, 1)}% of the ceiling -> ${r.ofCeiling >= TARGET ? 'MET' : 'NOT met'} (target ${TARGET * 100}%)`),
     ],
   };

@@ -8,14 +8,13 @@
 // start-up included), the start-up time and the peak RSS. The issue's target: scoring >= 80% of the
 // ceiling. BENCH_SCORE_CPU_PROF=1 adds one run under --cpu-prof and where its main thread spends its
 // time (the workers' inference is not on it). Needs npx tsc -b.
-import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
-import { measureCeiling } from './_ceiling.mjs';
+import { ceilingRounds, smoothStack } from './_ceiling.mjs';
 import { checkBuilt, CLI, median, memoryOf, mib, MODELS_DIR, ROOT, round, SEED } from './_server.mjs';
 
 export const name = 'score-cli';
@@ -28,17 +27,6 @@ const COUNTS = {
   quick: { cutouts: 1000, runs: 1, ceilingBatches: 8 },
 };
 
-/** An NPY stack of `n` simulated smooth lenses of the model-a preset (BASE distinct ones, repeated), float32 in physical units. */
-async function stackOf(training, n) {
-  const core = await import('@darklens/core');
-  const spec = training.resolveSpec('model-a');
-  const base = Math.min(n, BASE);
-  const { raw } = training.renderRange({ spec, klass: 'no_sub', seed: SEED, count: base, keepRaw: true }, 0, base);
-  const size = spec.grid * spec.grid;
-  const data = new Float32Array(n * size);
-  for (let i = 0; i < n; i++) data.set(raw.subarray((i % base) * size, ((i % base) + 1) * size), i * size);
-  return Buffer.from(core.writeNpy(data, [n, spec.grid, spec.grid]));
-}
 
 /** Runs `darklens score` once; its scoring time comes from its summary line. */
 function runCli(dir, out, nodeArgs = []) {
@@ -85,17 +73,13 @@ function profileSummary(file, top = 12) {
 export async function run({ quick, training, log }) {
   checkBuilt();
   const counts = quick ? COUNTS.quick : COUNTS.full;
-  const ceilings = [];
-  const ceiling = async () => {
-    const c = await measureCeiling({ modelsDir: MODELS_DIR, batches: counts.ceilingBatches });
-    ceilings.push(c.cutoutsPerSecond);
-    log(`  ceiling (${c.set}: ${c.models.join(', ')}; batch ${c.batch}, ${c.workers} workers): ${round(c.cutoutsPerSecond, 0)} cutouts/s`);
-  };
+  const ceilings = ceilingRounds({ modelsDir: MODELS_DIR, batches: counts.ceilingBatches, log });
+  const ceiling = () => ceilings.measure();
   const dir = mkdtempSync(join(tmpdir(), 'darklens-bench-score-'));
   const runs = [];
   let profile;
   try {
-    writeFileSync(join(dir, 'stack.npy'), await stackOf(training, counts.cutouts));
+    writeFileSync(join(dir, 'stack.npy'), await smoothStack(training, counts.cutouts, { base: BASE, seed: SEED }));
     await ceiling();
     for (let i = 0; i < counts.runs; i++) {
       const r = await runCli(dir, 'results.csv');
@@ -114,7 +98,7 @@ export async function run({ quick, training, log }) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const ceilingRate = median(ceilings);
+  const ceilingRate = ceilings.median();
   const scoring = median(runs.map((r) => r.cutouts / r.scoringSeconds));
   const endToEnd = median(runs.map((r) => r.cutouts / r.wallSeconds));
   const results = runs.map((r, i) => ({
@@ -130,7 +114,7 @@ export async function run({ quick, training, log }) {
   const ofCeiling = scoring / ceilingRate;
   return {
     config: { cutouts: counts.cutouts, distinct: Math.min(BASE, counts.cutouts), runs: counts.runs, command: 'darklens score stack.npy --out results.csv --restart -q (default workers: one per core)', target: `scoring >= ${TARGET * 100}% of the ceiling` },
-    ceiling: { cutoutsPerSecond: round(ceilingRate, 0), rounds: ceilings.map((c) => round(c, 0)) },
+    ceiling: { cutoutsPerSecond: round(ceilingRate, 0), rounds: ceilings.rounds.map((c) => round(c, 0)) },
     results,
     ...(profile === undefined ? {} : { profile }),
     target: { scoring: ofCeiling >= TARGET ? 'MET' : 'NOT met' },
@@ -139,7 +123,7 @@ export async function run({ quick, training, log }) {
       rows: results.map((r) => [r.run, r.cutouts, r.scoringCutoutsPerSecond, r.endToEndCutoutsPerSecond, r.startupSeconds, r.peakRssMiB, r.ofCeiling]),
     },
     summary: [
-      `ceiling ${round(ceilingRate, 0)} cutouts/s (median of ${ceilings.length} rounds, before and after)`,
+      `ceiling ${round(ceilingRate, 0)} cutouts/s (median of ${ceilings.rounds.length} rounds, before and after)`,
       `darklens score: ${round(scoring, 0)} cutouts/s scoring (median of ${runs.length}), ${round(endToEnd, 0)} end to end = ${round(100 * ofCeiling, 1)}% of the ceiling -> ${ofCeiling >= TARGET ? 'MET' : 'NOT met'} (target ${TARGET * 100}%)`,
       ...(profile === undefined ? [] : profile.threads.slice(0, 1).map((t) => `main thread (--cpu-prof, ${t.busyMs} ms busy): ${t.byPackage.slice(0, 6).map((p) => `${p.percent}% ${p.name}`).join('; ')}`)),
     ],
