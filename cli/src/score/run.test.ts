@@ -44,6 +44,7 @@ function fakeScorer(failAt?: number): Scorer & { calls: [number, number][] } {
     calls,
     roles: ['rbm'],
     concurrency: 2,
+    calibrations: { reference: () => undefined, domain: () => undefined },
     async score(pieces: readonly Piece[], index: number) {
       const names = pieces.flatMap(pieceNames);
       calls.push([index, names.length]);
