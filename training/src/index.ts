@@ -22,6 +22,7 @@ export { findCheckpoints } from './train/checkpoint.js';
 export * from './export/export.js';
 export { HEAD_SCORES } from './export/score-graph.js';
 export * from './export/export-checkpoint.js';
+export * from './export/quantize-run.js';
 export * from './registry/store.js';
 export * from './registry/publish.js';
 export { modelCard } from './registry/card.js';

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { int, withBackendOption } from '../options.js';
 import { DarklensError, registrySets, REGISTRY_FILE, resolveVersion } from '@darklens/core';
 import { guardCommand, setCommand } from './models-sets.js';
+import { quantizeCommand } from './models-quantize.js';
 import { chooseEnsemble, promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
 
 const DEFAULT_REGISTRY = 'models';
@@ -21,7 +22,7 @@ function gitCommit(): string | null {
 }
 
 export function modelsCommand(): Command {
-  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, ensemble, verify, set, guard`);
+  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, ensemble, verify, set, guard, quantize`);
   const registryOption = (c: Command): Command => c.option('-r, --registry <dir>', 'registry folder', DEFAULT_REGISTRY);
 
   const list = registryOption(new Command('list').description('every model with its default version, versions and pooled AUC'));
@@ -151,5 +152,6 @@ export function modelsCommand(): Command {
   cmd.addCommand(verify);
   cmd.addCommand(setCommand(registryOption));
   cmd.addCommand(guardCommand(registryOption));
+  cmd.addCommand(quantizeCommand(registryOption));
   return cmd;
 }

@@ -6,6 +6,8 @@
  * even when its file says nothing about its pixel scale or PSF.
  */
 import { gaussianBlur } from '../preprocess/blur.js';
+import { select } from '../preprocess/order-statistics.js';
+import { float64Scratch, uint8Scratch } from '../preprocess/scratch.js';
 import type { PreparedCutout } from '../preprocess/prepare.js';
 
 export interface ImageStats {
@@ -60,25 +62,52 @@ function noiseGains(): [number, number] {
   return gains;
 }
 
-/** Expected noise variance of a pixel: the noise model's base plus its Poisson term. */
-function pixelVariance(prep: PreparedCutout, p: number): number {
+// Working buffers (see scratch.ts), reused from cutout to cutout.
+const usableBuf = uint8Scratch();
+const valuesBuf = float64Scratch();
+const smoothBuf = float64Scratch();
+
+/** What one pass over a cutout's noise model gives imageStats. */
+interface NoiseSummary {
+  /** 1 where a pixel counts: its base variance is finite and it is not masked. */
+  usable: Uint8Array;
+  /** Sky variance: the median (upper middle) base variance of the usable pixels; 0 when none is. */
+  skyVariance: number;
+  /** Mean expected noise variance of the usable pixels (base plus Poisson term); 0 when none is. */
+  meanVariance: number;
+}
+
+function noiseSummary(prep: PreparedCutout): NoiseSummary {
+  const x = prep.pixels;
   const { variance, background, gain } = prep.noise;
-  const v = variance[p]!;
-  return v + gain * Math.max(prep.pixels[p]! - background, 0);
+  const { mask } = prep;
+  const n = x.length;
+  const usable = usableBuf.get(n);
+  const values = valuesBuf.get(n);
+  let m = 0;
+  let vsum = 0;
+  let allEqual = true;
+  for (let p = 0; p < n; p++) {
+    const v = variance[p]!;
+    const ok = Number.isFinite(v) && (mask === undefined || mask[p] === 0);
+    usable[p] = ok ? 1 : 0;
+    if (!ok) continue;
+    if (m > 0 && v !== values[0]) allEqual = false;
+    values[m++] = v;
+    vsum += v + gain * Math.max(x[p]! - background, 0);
+  }
+  // An estimated noise model has a single base variance: no median to select then.
+  const skyVariance = m === 0 ? 0 : allEqual ? values[0]! : select(values, m, m >> 1);
+  return { usable, skyVariance, meanVariance: m > 0 ? vsum / m : 0 };
 }
 
 /** The statistics of one prepared cutout (masked pixels and their neighbours never count). */
 export function imageStats(prep: PreparedCutout, width: number, height: number): ImageStats {
   const x = prep.pixels;
-  const usable = (p: number): boolean => Number.isFinite(prep.noise.variance[p]!) && (prep.mask === undefined || prep.mask[p] === 0);
   const { background } = prep.noise;
-
+  const { usable, skyVariance, meanVariance: vmean } = noiseSummary(prep);
   // Sky sigma: the median base variance of the usable pixels (constant when estimated).
-  const base: number[] = [];
-  for (let p = 0; p < x.length; p++) if (usable(p)) base.push(prep.noise.variance[p]!);
-  base.sort((a, b) => a - b);
-  const skyVar = base.length > 0 ? base[base.length >> 1]! : 0;
-  const noise = Math.sqrt(skyVar);
+  const noise = Math.sqrt(skyVariance);
 
   // Radius: light above background + 3 sigma, weighted by its excess.
   const cut = background + RADIUS_SIGMAS * noise;
@@ -88,7 +117,7 @@ export function imageStats(prep: PreparedCutout, width: number, height: number):
   for (let y = 0; y < height; y++) {
     for (let i = 0; i < width; i++) {
       const p = y * width + i;
-      const w = usable(p) ? x[p]! - cut : 0;
+      const w = usable[p] === 1 ? x[p]! - cut : 0;
       if (w <= 0) continue;
       s += w;
       sx += w * i;
@@ -103,7 +132,7 @@ export function imageStats(prep: PreparedCutout, width: number, height: number):
     for (let y = 0; y < height; y++) {
       for (let i = 0; i < width; i++) {
         const p = y * width + i;
-        const w = usable(p) ? x[p]! - cut : 0;
+        const w = usable[p] === 1 ? x[p]! - cut : 0;
         if (w > 0) r2 += w * ((i - cx) ** 2 + (y - cy) ** 2);
       }
     }
@@ -113,23 +142,15 @@ export function imageStats(prep: PreparedCutout, width: number, height: number):
   // Sharpness: gradient (central differences) and 5-point Laplacian energies of the image smoothed by
   // SMOOTH pixels, less what the smoothed noise adds to each (exact for white noise of the mean
   // variance); the smoothing's own width is then taken out in quadrature.
-  const smooth = gaussianBlur(x, width, height, SMOOTH);
+  const smooth = gaussianBlur(x, width, height, SMOOTH, smoothBuf.get(width * height));
   const [noiseG, noiseL] = noiseGains();
-  let vsum = 0;
-  let vn = 0;
-  for (let p = 0; p < x.length; p++) {
-    if (!usable(p)) continue;
-    vsum += pixelVariance(prep, p);
-    vn++;
-  }
-  const vmean = vn > 0 ? vsum / vn : 0;
   let g = 0;
   let l = 0;
   let m = 0;
   for (let y = 2; y < height - 2; y++) {
     for (let i = 2; i < width - 2; i++) {
       const p = y * width + i;
-      if (!usable(p)) continue;
+      if (usable[p] === 0) continue;
       const gx = (smooth[p + 1]! - smooth[p - 1]!) / 2;
       const gy = (smooth[p + width]! - smooth[p - width]!) / 2;
       const lap = smooth[p - 1]! + smooth[p + 1]! + smooth[p - width]! + smooth[p + width]! - 4 * smooth[p]!;

@@ -24,6 +24,8 @@
  * Masked pixels never count: they get +Inf base variance (zero weight in every score).
  */
 import { gaussianBlur } from './blur.js';
+import { medianIn, medianOf, quantilesOf, select } from './order-statistics.js';
+import { float64Scratch, int32Scratch, uint8Scratch } from './scratch.js';
 
 /** What the graph's `variance` and `noise` inputs get for one cutout. */
 export interface NoiseModel {
@@ -46,76 +48,76 @@ const SKY_FRACTION = 0.25;
 /** Bins of the gain fit and the intensity quantiles they span. */
 const GAIN_BINS = 8;
 const GAIN_QUANTILES: readonly [number, number] = [0.5, 0.95];
+/** The quantiles of the bins' edges, ascending. */
+const EDGE_QUANTILES = Float64Array.from({ length: GAIN_BINS + 1 }, (_, i) => GAIN_QUANTILES[0] + ((GAIN_QUANTILES[1] - GAIN_QUANTILES[0]) * i) / GAIN_BINS);
 /** Pixels a bin needs to count. */
 const MIN_BIN = 10;
+/** A second difference x[i-1] - 2 x[i] + x[i+1] of white noise has 6 times its variance. */
+const SQRT6 = Math.sqrt(6);
 /**
  * Floor of the base variance, in scaled units (a noise of 1e-4 of the image's range): a constant or
  * noiseless image must not divide by zero.
  */
 export const MIN_VARIANCE = 1e-8;
 
+// Working buffers of estimateNoise (see scratch.ts): one cutout's worth each, reused.
+const pixelsBuf = float64Scratch();
+const usableBuf = uint8Scratch();
+const smoothBuf = float64Scratch();
+const weightBuf = float64Scratch();
+const d2Buf = float64Scratch();
+const valuesBuf = float64Scratch();
+const values2Buf = float64Scratch();
+const brightBuf = int32Scratch();
+const binBuf = uint8Scratch();
+const edgesBuf = new Float64Array(GAIN_BINS + 1);
+const ratiosBuf = new Float64Array(GAIN_BINS);
+
+/** 1 where the pixel counts (mask[p] === 0, or no mask), else 0. */
+function usablePixels(mask: Uint8Array | undefined, n: number): Uint8Array {
+  const usable = usableBuf.get(n);
+  if (mask === undefined) usable.fill(1);
+  else for (let p = 0; p < n; p++) usable[p] = mask[p] === 0 ? 1 : 0;
+  return usable;
+}
+
 /**
- * The k-th smallest (0-based) of the first n values of `buf`, which it reorders (Hoare's quickselect,
- * median-of-three pivots): linear time, where a sort would dominate a cutout's preprocessing.
+ * The image smoothed at SMOOTH_SIGMA, masked pixels left out (normalized convolution: the smoothed
+ * image with masked pixels zeroed over the smoothed map of usable pixels).
  */
-function select(buf: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    const a = buf[lo]!, b = buf[mid]!, c = buf[hi]!;
-    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (buf[i]! < pivot) i++;
-      while (buf[j]! > pivot) j--;
-      if (i <= j) {
-        const t = buf[i]!;
-        buf[i++] = buf[j]!;
-        buf[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return buf[k]!;
-  }
-  return buf[k]!;
-}
-
-/** Median of the first n values of `buf` (reordered). */
-function medianOf(buf: Float64Array, n: number): number {
-  if (n === 0) return NaN;
-  if (n % 2 === 1) return select(buf, n, (n - 1) / 2);
-  const upper = select(buf, n, n / 2);
-  // After the select, every value below position n/2 is <= upper: the lower middle is their maximum.
-  let lower = -Infinity;
-  for (let i = 0; i < n / 2; i++) if (buf[i]! > lower) lower = buf[i]!;
-  return 0.5 * (lower + upper);
-}
-
-/** The value below which a fraction q of the first n values of `buf` lies (linear interpolation; reorders buf). */
-function quantileOf(buf: Float64Array, n: number, q: number): number {
-  const pos = q * (n - 1);
-  const i = Math.floor(pos);
-  const f = pos - i;
-  const at = select(buf, n, i);
-  if (f === 0 || i + 1 >= n) return at;
-  // After the select, the next value up is the smallest of those above position i.
-  let next = Infinity;
-  for (let j = i + 1; j < n; j++) if (buf[j]! < next) next = buf[j]!;
-  return at * (1 - f) + next * f;
-}
-
-/** The image smoothed at SMOOTH_SIGMA, masked pixels left out (normalized convolution). */
-function smoothed(pixels: ArrayLike<number>, width: number, height: number, mask?: Uint8Array): Float64Array {
-  if (mask === undefined) return gaussianBlur(pixels, width, height, SMOOTH_SIGMA);
+function smoothed(pixels: Float64Array, width: number, height: number, usable: Uint8Array, masked: boolean): Float64Array {
   const n = width * height;
-  const valid = Float64Array.from({ length: n }, (_, p) => (mask[p] === 0 ? 1 : 0));
-  const sum = gaussianBlur(Float64Array.from({ length: n }, (_, p) => (mask[p] === 0 ? pixels[p]! : 0)), width, height, SMOOTH_SIGMA);
-  const weight = gaussianBlur(valid, width, height, SMOOTH_SIGMA);
-  for (let p = 0; p < n; p++) sum[p] = weight[p]! > 0 ? sum[p]! / weight[p]! : 0;
-  return sum;
+  const smooth = smoothBuf.get(n);
+  if (!masked) return gaussianBlur(pixels, width, height, SMOOTH_SIGMA, smooth);
+  const weight = weightBuf.get(n);
+  for (let p = 0; p < n; p++) {
+    smooth[p] = usable[p] === 1 ? pixels[p]! : 0;
+    weight[p] = usable[p]!;
+  }
+  gaussianBlur(smooth, width, height, SMOOTH_SIGMA, smooth);
+  gaussianBlur(weight, width, height, SMOOTH_SIGMA, weight);
+  for (let p = 0; p < n; p++) smooth[p] = weight[p]! > 0 ? smooth[p]! / weight[p]! : 0;
+  return smooth;
+}
+
+/**
+ * Squared second differences along the rows, (x[i-1] - 2 x[i] + x[i+1])^2 / 6; NaN at row ends and
+ * where one of the three pixels is masked.
+ */
+function secondDifferences(pixels: Float64Array, width: number, height: number, usable: Uint8Array): Float64Array {
+  const d2 = d2Buf.get(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    d2[row] = NaN;
+    for (let p = row + 1; p < row + width - 1; p++) {
+      if (usable[p - 1] === 1 && usable[p] === 1 && usable[p + 1] === 1) {
+        const h = (pixels[p - 1]! - 2 * pixels[p]! + pixels[p + 1]!) / SQRT6;
+        d2[p] = h * h;
+      } else d2[p] = NaN;
+    }
+    d2[row + width - 1] = NaN;
+  }
+  return d2;
 }
 
 export interface NoiseEstimate {
@@ -132,81 +134,89 @@ export interface NoiseEstimate {
  */
 export function estimateNoise(image: ArrayLike<number>, width: number, height: number, mask?: Uint8Array): NoiseEstimate {
   const n = width * height;
-  const pixels = Float64Array.from(image);
-  const ok = mask === undefined ? new Uint8Array(n).fill(1) : Uint8Array.from(mask, (m) => (m === 0 ? 1 : 0));
-  const usable = (p: number): boolean => ok[p] === 1;
-  const smooth = smoothed(pixels, width, height, mask);
-  // Squared second difference along the row; NaN at row ends and next to masked pixels.
-  const d2 = new Float64Array(n).fill(NaN);
-  for (let y = 0; y < height; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const p = y * width + x;
-      if (!usable(p - 1) || !usable(p) || !usable(p + 1)) continue;
-      const h = (pixels[p - 1]! - 2 * pixels[p]! + pixels[p + 1]!) / Math.sqrt(6);
-      d2[p] = h * h;
-    }
-  }
+  const pixels = pixelsBuf.get(n);
+  for (let p = 0; p < n; p++) pixels[p] = image[p]!;
+  const usable = usablePixels(mask, n);
+  const smooth = smoothed(pixels, width, height, usable, mask !== undefined);
+  const d2 = secondDifferences(pixels, width, height, usable);
+  const values = valuesBuf.get(n);
+  const values2 = values2Buf.get(n);
+
   // The sky: the usable pixels at or below the SKY_FRACTION quantile of the smoothed intensity.
-  const levels = new Float64Array(n);
   let m = 0;
-  for (let p = 0; p < n; p++) if (usable(p)) levels[m++] = smooth[p]!;
-  const skyLevel = select(levels, m, Math.max(0, Math.floor(m * SKY_FRACTION) - 1));
-  const buf = new Float64Array(n);
-  const buf2 = new Float64Array(n);
+  for (let p = 0; p < n; p++) if (usable[p] === 1) values[m++] = smooth[p]!;
+  const skyLevel = select(values, m, Math.max(0, Math.floor(m * SKY_FRACTION) - 1));
   let k = 0;
   let k2 = 0;
   for (let p = 0; p < n; p++) {
-    if (!usable(p) || smooth[p]! > skyLevel) continue;
-    buf[k++] = pixels[p]!;
-    if (!Number.isNaN(d2[p]!)) buf2[k2++] = d2[p]!;
+    if (usable[p] === 0 || smooth[p]! > skyLevel) continue;
+    values[k++] = pixels[p]!;
+    if (!Number.isNaN(d2[p]!)) values2[k2++] = d2[p]!;
   }
-  const background = medianOf(buf, k);
-  const base = k2 > 0 ? medianOf(buf2, k2) / MEDIAN_CHI2_1 : 0;
+  const background = medianOf(values, k);
+  const base = k2 > 0 ? medianOf(values2, k2) / MEDIAN_CHI2_1 : 0;
   const variance = Math.max(MIN_VARIANCE, Number.isFinite(base) ? base : 0);
-
-  // Gain: per intensity bin of the brighter pixels, the excess variance over the intensity above the background.
-  const above = new Float64Array(n);
-  let b = 0;
-  for (let p = 0; p < n; p++) if (usable(p) && smooth[p]! - background > 0 && !Number.isNaN(d2[p]!)) above[b++] = smooth[p]! - background;
-  let gain = 0;
-  if (b >= GAIN_BINS * MIN_BIN) {
-    const [q0, q1] = GAIN_QUANTILES;
-    const edges = Array.from({ length: GAIN_BINS + 1 }, (_, i) => quantileOf(above, b, q0 + ((q1 - q0) * i) / GAIN_BINS));
-    // Each bright pixel's bin; then the bins' values laid out one after another, and per bin the
-    // medians of its intensities and squared differences.
-    const binOf = new Int8Array(n).fill(-1);
-    const counts = new Int32Array(GAIN_BINS);
-    for (let p = 0; p < n; p++) {
-      const v = smooth[p]! - background;
-      if (!usable(p) || !(v > 0) || Number.isNaN(d2[p]!) || v < edges[0]! || v >= edges[GAIN_BINS]!) continue;
-      let bin = 0;
-      while (bin < GAIN_BINS - 1 && v >= edges[bin + 1]!) bin++;
-      binOf[p] = bin;
-      counts[bin]!++;
-    }
-    const start = new Int32Array(GAIN_BINS + 1);
-    for (let bin = 0; bin < GAIN_BINS; bin++) start[bin + 1] = start[bin]! + counts[bin]!;
-    const fill = start.slice(0, GAIN_BINS);
-    for (let p = 0; p < n; p++) {
-      const bin = binOf[p]!;
-      if (bin < 0) continue;
-      const at = fill[bin]!++;
-      buf[at] = smooth[p]! - background;
-      buf2[at] = d2[p]!;
-    }
-    const ratios = new Float64Array(GAIN_BINS);
-    let r = 0;
-    for (let bin = 0; bin < GAIN_BINS; bin++) {
-      if (counts[bin]! < MIN_BIN) continue;
-      const from = start[bin]!;
-      const to = start[bin + 1]!;
-      const level = medianOf(buf.subarray(from, to), to - from);
-      const excess = medianOf(buf2.subarray(from, to), to - from) / MEDIAN_CHI2_1 - variance;
-      if (level > 0) ratios[r++] = excess / level;
-    }
-    if (r > 0) gain = Math.max(0, medianOf(ratios, r));
-  }
+  const gain = estimateGain(smooth, d2, usable, background, variance);
   return { background, variance, gain };
+}
+
+/**
+ * The Poisson gain: per intensity bin of the brighter pixels, the excess of their variance over the
+ * sky's, divided by their intensity above the background; the median over the bins that have enough
+ * pixels (see the module comment).
+ */
+function estimateGain(smooth: Float64Array, d2: Float64Array, usable: Uint8Array, background: number, variance: number): number {
+  const n = smooth.length;
+  // The pixels above the background with a second difference: their positions and intensities.
+  const bright = brightBuf.get(n);
+  const above = valuesBuf.get(n);
+  let b = 0;
+  for (let p = 0; p < n; p++) {
+    if (usable[p] === 1 && smooth[p]! - background > 0 && !Number.isNaN(d2[p]!)) {
+      bright[b] = p;
+      above[b++] = smooth[p]! - background;
+    }
+  }
+  if (b < GAIN_BINS * MIN_BIN) return 0;
+  const edges = quantilesOf(above, b, EDGE_QUANTILES, edgesBuf);
+
+  // Each bright pixel's bin (GAIN_BINS: none); then the bins' values laid out one after another, and
+  // per bin the medians of its intensities and squared differences.
+  const binOf = binBuf.get(b);
+  const start = new Int32Array(GAIN_BINS + 1);
+  for (let j = 0; j < b; j++) {
+    const v = smooth[bright[j]!]! - background;
+    let bin = GAIN_BINS;
+    if (v >= edges[0]! && v < edges[GAIN_BINS]!) {
+      bin = 0;
+      while (bin < GAIN_BINS - 1 && v >= edges[bin + 1]!) bin++;
+      start[bin + 1]!++;
+    }
+    binOf[j] = bin;
+  }
+  for (let bin = 0; bin < GAIN_BINS; bin++) start[bin + 1]! += start[bin]!;
+  const fill = start.slice(0, GAIN_BINS);
+  // `above` is spent (the select reordered it): its buffer takes the bins' intensities.
+  const levels = above;
+  const squares = values2Buf.get(n);
+  for (let j = 0; j < b; j++) {
+    const bin = binOf[j]!;
+    if (bin === GAIN_BINS) continue;
+    const p = bright[j]!;
+    const at = fill[bin]!++;
+    levels[at] = smooth[p]! - background;
+    squares[at] = d2[p]!;
+  }
+  let r = 0;
+  for (let bin = 0; bin < GAIN_BINS; bin++) {
+    const from = start[bin]!;
+    const to = start[bin + 1]!;
+    if (to - from < MIN_BIN) continue;
+    const level = medianIn(levels, from, to);
+    const excess = medianIn(squares, from, to) / MEDIAN_CHI2_1 - variance;
+    if (level > 0) ratiosBuf[r++] = excess / level;
+  }
+  return r > 0 ? Math.max(0, medianOf(ratiosBuf, r)) : 0;
 }
 
 /** The noise model of a cutout without a variance plane: estimated from its own (scaled) pixels. */

@@ -16,11 +16,14 @@ import {
   prepareCutout,
   quantileThresholdName,
   routeCutout,
+  RUN_BATCH,
   runScores,
   scoreReason,
   setEnsembles,
   type Cutout,
   type DomainReason,
+  type ImageStats,
+  type ModelGrid,
   type PValueCombination,
   type PreparedCutout,
   type Route,
@@ -184,9 +187,12 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
   const routes = items.map((it) => (it instanceof DarklensError ? undefined : routeCutout(set.sets, set.defaultSet, it, options.survey)));
   const groups = new Map<string, number[]>();
   routes.forEach((r, i) => {
-    if (r !== undefined) groups.set(r.set, [...(groups.get(r.set) ?? []), i]);
+    if (r === undefined) return;
+    const group = groups.get(r.set);
+    if (group === undefined) groups.set(r.set, [i]);
+    else group.push(i);
   });
-  const out: (ScoreResult | DarklensError)[] = items.map((it) => (it instanceof DarklensError ? it : new DarklensError('internal', 'not scored')));
+  const out: (ScoreResult | DarklensError | undefined)[] = items.map((it) => (it instanceof DarklensError ? it : undefined));
   await Promise.all(
     [...groups].map(async ([setName, indices]) => {
       let plan: Plan;
@@ -201,102 +207,133 @@ export async function scoreCutouts(set: ModelSet, items: (Cutout | DarklensError
       indices.forEach((i, k) => (out[i] = got[k]!));
     }),
   );
-  return out;
+  // Every routed item was answered by its group (an Error is not made per item: its stack trace costs).
+  return out.map((r) => r ?? new DarklensError('internal', 'not scored'));
 }
 
-/** Scores cutouts routed to one set (see scoreCutouts). */
+/** A model that runs for a group, with every score it must give (shown, or for the ensemble). */
+interface Run {
+  model: LoadedModel;
+  scores: Set<string>;
+  /** Its reconstructions are wanted (a shown model with image outputs). */
+  reconstructions: boolean;
+}
+
+/** What a model gave for a group: per score a value per item, by the item's index in the group. */
+interface RunResult {
+  scores: Map<string, Float64Array>;
+  reconstructions: (Float32Array | undefined)[];
+}
+
+/**
+ * Scores cutouts routed to one set (see scoreCutouts).
+ *
+ * Pipelined: the cutouts are prepared on this thread in runScores' batches of RUN_BATCH (the same
+ * batches runScores would cut, so each model sees exactly the same inputs), and each batch goes to the
+ * models as soon as it is ready, so inference of one batch (on the worker threads, with the node
+ * engine) overlaps preparing the next and the image statistics. A model's next batch is sent when its
+ * previous one is back, as one runScores call would: each goes to the least busy worker then.
+ */
 async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Route[], options: ScoreOptions): Promise<(ScoreResult | DarklensError)[]> {
   const { resolved, ensemble, alpha } = plan;
-  // Every model that runs, with every score it must give (shown, or for the ensemble).
-  const runs = new Map<string, { model: LoadedModel; scores: Set<string> }>();
+  const shown = new Map(resolved.map((r) => [r.model.name, r]));
+  const runs = new Map<string, Run>();
   for (const x of [...resolved, ...ensemble.members]) {
-    const run = runs.get(x.model.name) ?? { model: x.model, scores: new Set<string>() };
+    const run = runs.get(x.model.name) ?? { model: x.model, scores: new Set<string>(), reconstructions: shown.has(x.model.name) && options.outputs.length > 0 };
     run.scores.add(x.score);
     runs.set(x.model.name, run);
   }
 
   // Preprocess once per distinct input spec; an item that fails for one spec fails as a whole.
-  const prepared = new Map<string, (PreparedCutout | undefined)[]>();
-  const errors: (DarklensError | undefined)[] = items.map(() => undefined);
-  for (const r of runs.values()) {
-    const key = specKey(r.model);
-    if (prepared.has(key)) continue;
-    prepared.set(
-      key,
-      items.map((it, i) => {
-        if (errors[i] !== undefined) return undefined;
-        try {
-          return prepareCutout(it, r.model.input);
-        } catch (e) {
-          if (!(e instanceof DarklensError)) throw e;
-          errors[i] = e;
-          return undefined;
-        }
-      }),
-    );
-  }
-  const ok = items.map((_, i) => i).filter((i) => errors[i] === undefined);
-
-  // Models run concurrently: with inference on worker threads one cutout's models spread over the cores.
-  const shown = new Map(resolved.map((r) => [r.model.name, r]));
-  const perModel = new Map<string, Map<number, ModelScore>>();
-  const memberP = new Map<string, Float64Array>();
-  const runModel = async (run: { model: LoadedModel; scores: Set<string> }): Promise<void> => {
-    const { model } = run;
-    const { width: w, height: h } = model.input;
-    const preps = ok.map((i) => prepared.get(specKey(model))![i]!);
-    const r = shown.get(model.name);
-    const got = await runScores(model.session, model.contract, model.input, preps, { scores: [...run.scores], reconstructions: r !== undefined && options.outputs.length > 0 });
-    for (const m of ensemble.members.filter((x) => x.model === model)) {
-      const c = model.calibrator(m.score);
-      memberP.set(`${model.name}/${m.score}`, got.scores.get(m.score)!.map((v) => c.pValue(v)));
-    }
-    if (r === undefined) return;
-    const values = got.scores.get(r.score)!;
-    const calibrator = model.calibrator(r.score);
-    const scores = new Map<number, ModelScore>();
-    ok.forEach((idx, j) => {
-      const loss = values[j]!;
-      const a = calibrator.assess(loss, r.threshold.value);
-      const s: ModelScore = {
-        model: model.name,
-        version: model.version,
-        score: r.score,
-        loss,
-        threshold: r.threshold,
-        pValue: a.pValue,
-        percentile: a.percentile,
-        normalizedScore: a.normalizedScore,
-        flagged: a.flagged,
-      };
-      if (got.reconstructions !== undefined) {
-        const pixels = preps[j]!.pixels;
-        const rec = got.reconstructions[j]!;
-        const outputs: Partial<Record<OutputKind, ImageOutput>> = {};
-        for (const kind of options.outputs) {
-          const v = kind === 'input' ? pixels : kind === 'reconstruction' ? rec : rec.map((x, k) => x - pixels[k]!);
-          outputs[kind] = imageOutput(kind, w, h, v, options.encoding);
-        }
-        s.outputs = outputs;
+  const specs = new Map<string, ModelGrid>();
+  for (const r of runs.values()) if (!specs.has(specKey(r.model))) specs.set(specKey(r.model), r.model.input);
+  const prepared = new Map([...specs.keys()].map((key) => [key, new Array<PreparedCutout | undefined>(items.length)]));
+  const errors = new Array<DarklensError | undefined>(items.length);
+  const prepare = (i: number): boolean => {
+    for (const [key, grid] of specs) {
+      try {
+        prepared.get(key)![i] = prepareCutout(items[i]!, grid);
+      } catch (e) {
+        if (!(e instanceof DarklensError)) throw e;
+        errors[i] = e;
+        return false;
       }
-      scores.set(idx, s);
-    });
-    perModel.set(model.name, scores);
+    }
+    return true;
   };
-  await Promise.all([...runs.values()].map(runModel));
-  const okIndex = new Map(ok.map((idx, j) => [idx, j]));
-  const domain = set.set(plan.set).domain;
+
+  const results = new Map<string, RunResult>();
+  for (const [name, run] of runs) results.set(name, { scores: new Map([...run.scores].map((s) => [s, new Float64Array(items.length)])), reconstructions: [] });
+  const runBatch = async (run: Run, batch: number[]): Promise<void> => {
+    const { model } = run;
+    const spec = prepared.get(specKey(model))!;
+    const got = await runScores(model.session, model.contract, model.input, batch.map((i) => spec[i]!), { scores: [...run.scores], reconstructions: run.reconstructions });
+    const into = results.get(model.name)!;
+    for (const [score, values] of got.scores) {
+      const all = into.scores.get(score)!;
+      batch.forEach((i, j) => (all[i] = values[j]!));
+    }
+    if (got.reconstructions !== undefined) batch.forEach((i, j) => (into.reconstructions[i] = got.reconstructions![j]));
+  };
+  // Per model, the promise of its last batch sent. The first batch is sent at once (runScores posts it
+  // before its first await), later ones chain on the model's previous batch.
+  const inFlight = new Map<string, Promise<void>>();
+  const send = (batch: number[]): void => {
+    for (const [name, run] of runs) {
+      const before = inFlight.get(name);
+      inFlight.set(name, before === undefined ? runBatch(run, batch) : before.then(() => runBatch(run, batch)));
+    }
+  };
+
+  const ok: number[] = [];
   const first = resolved[0]!.model;
+  const firstPrepared = prepared.get(specKey(first))!;
+  const stats = new Array<ImageStats | undefined>(items.length);
+  try {
+    let batch: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (!prepare(i)) continue;
+      ok.push(i);
+      batch.push(i);
+      if (batch.length === RUN_BATCH) {
+        send(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) send(batch);
+    // While the models run: the guard's image statistics, on the first shown model's grid.
+    for (const i of ok) stats[i] = imageStats(firstPrepared[i]!, first.input.width, first.input.height);
+  } catch (e) {
+    // An unexpected error with batches in flight: they still use the set's sessions, and a rejection
+    // nobody awaits would end the process. Let them finish first.
+    await Promise.allSettled(inFlight.values());
+    throw e;
+  }
+  await Promise.all(inFlight.values());
+
+  // Per shown model its ModelScore of each item; per ensemble member the p-value of each item.
+  const perModel = new Map<string, (ModelScore | undefined)[]>();
+  for (const [name, r] of shown) perModel.set(name, modelScores(r, results.get(name)!, ok, prepared.get(specKey(r.model))!, options));
+  const memberP = ensemble.members.map((m) => {
+    const c = m.model.calibrator(m.score);
+    const values = results.get(m.model.name)!.scores.get(m.score)!;
+    const p = new Float64Array(items.length);
+    for (const i of ok) p[i] = c.pValue(values[i]!);
+    return p;
+  });
+  const weights = ensemble.members.map((m) => m.weight);
+  const memberModels = [...new Set(ensemble.members.map((m) => m.role))];
+  const domain = set.set(plan.set).domain;
 
   return items.map((it, i) => {
     const err = errors[i];
     if (err !== undefined) return err;
-    const prep = prepared.get(specKey(first))![i]!;
-    const stats = imageStats(prep, first.input.width, first.input.height);
-    const reasons: DomainReason[] = domainReasons(it, stats, domain);
+    const prep = firstPrepared[i]!;
+    const stat = stats[i]!;
+    const reasons: DomainReason[] = domainReasons(it, stat, domain);
     const models: Record<string, ModelScore> = {};
     for (const r of resolved) {
-      const s = perModel.get(r.model.name)!.get(i)!;
+      const s = perModel.get(r.model.name)![i]!;
       models[r.role] = s;
       const far = scoreReason(r.role, r.score, s.loss, r.model.calibrator(r.score).reference.sorted);
       if (far !== undefined) reasons.push(far);
@@ -304,9 +341,9 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
     const outOfDomain = reasons.length > 0;
     // Out of domain: the scores stay for inspection, but nothing is flagged.
     if (outOfDomain) for (const s of Object.values(models)) s.flagged = false;
-    const j = okIndex.get(i)!;
-    const members = ensemble.members.map((m) => ({ model: m.role, score: m.score, weight: m.weight, pValue: memberP.get(`${m.model.name}/${m.score}`)![j]! }));
-    const pValue = combinePValues(members.map((m) => m.pValue), options.combine, members.map((m) => m.weight));
+    const ps = memberP.map((p) => p[i]!);
+    const members = ensemble.members.map((m, k) => ({ model: m.role, score: m.score, weight: m.weight, pValue: ps[k]! }));
+    const pValue = combinePValues(ps, options.combine, weights);
     const flagged = !outOfDomain && pValue <= alpha;
     const route = routes[i]!;
     return {
@@ -322,7 +359,7 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
         noise: prep.noise.source,
       },
       set: { name: route.set, routedBy: route.by, note: route.note },
-      domain: { outOfDomain, reasons, stats: { ...stats, sharpness: finiteOrNull(stats.sharpness), relativeWidth: finiteOrNull(stats.relativeWidth) } },
+      domain: { outOfDomain, reasons, stats: { ...stat, sharpness: finiteOrNull(stat.sharpness), relativeWidth: finiteOrNull(stat.relativeWidth) } },
       verdict: outOfDomain ? 'out of domain' : flagged ? 'anomalous' : 'smooth',
       models,
       ensemble: {
@@ -332,8 +369,44 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
         pValue,
         alpha,
         flagged,
-        models: [...new Set(members.map((m) => m.model))],
+        models: memberModels.slice(),
       },
     };
   });
+}
+
+/** A shown model's ModelScore of each scored item (by index in the group), with its image outputs when asked. */
+function modelScores(r: Resolved, got: RunResult, ok: readonly number[], prepared: readonly (PreparedCutout | undefined)[], options: ScoreOptions): (ModelScore | undefined)[] {
+  const { model } = r;
+  const { width: w, height: h } = model.input;
+  const values = got.scores.get(r.score)!;
+  const calibrator = model.calibrator(r.score);
+  const out = new Array<ModelScore | undefined>(prepared.length);
+  for (const i of ok) {
+    const loss = values[i]!;
+    const a = calibrator.assess(loss, r.threshold.value);
+    const s: ModelScore = {
+      model: model.name,
+      version: model.version,
+      score: r.score,
+      loss,
+      threshold: r.threshold,
+      pValue: a.pValue,
+      percentile: a.percentile,
+      normalizedScore: a.normalizedScore,
+      flagged: a.flagged,
+    };
+    const rec = got.reconstructions[i];
+    if (rec !== undefined) {
+      const pixels = prepared[i]!.pixels;
+      const outputs: Partial<Record<OutputKind, ImageOutput>> = {};
+      for (const kind of options.outputs) {
+        const v = kind === 'input' ? pixels : kind === 'reconstruction' ? rec : rec.map((x, k) => x - pixels[k]!);
+        outputs[kind] = imageOutput(kind, w, h, v, options.encoding);
+      }
+      s.outputs = outputs;
+    }
+    out[i] = s;
+  }
+  return out;
 }

@@ -3,6 +3,12 @@
  * goes to the worker with the fewest runs in flight, so N workers infer N cutouts at once while the
  * main thread keeps serving HTTP. Inputs are copied to the worker, outputs transferred back.
  *
+ * Inputs are cloned rather than transferred on purpose. Transferring detaches ArrayBuffers in the main
+ * thread, and the first detach in a V8 isolate invalidates its "no buffer was ever detached"
+ * assumption for good: from then on every typed-array access in optimized code checks for a detached
+ * buffer, and the main thread's per-cutout preprocessing (typed arrays throughout) runs about 25%
+ * slower, far more than the copy costs. The workers, which only call onnxruntime, transfer freely.
+ *
  * Closing never terminate()s a thread that may be inside onnxruntime: a worker torn down during a run
  * makes onnxruntime-node throw a C++ Napi::Error that nothing can catch, and the whole process aborts
  * (SIGABRT). So close() waits for the calls in flight, then asks each worker to release its sessions
@@ -113,6 +119,7 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
         inputNames: first.inputNames,
         outputNames: first.outputNames,
         async run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
+          // The feeds are cloned, not transferred: see the module comment.
           const message: ToWorker = { type: 'run', call: ++nextCall, session, feeds };
           if (outputs !== undefined) message.outputs = outputs;
           const reply = (await leastBusy().send(message)) as Extract<FromWorker, { type: 'result' }>;
