@@ -23,3 +23,14 @@ export function installSignalHandlers(): void {
   process.on('SIGINT', stop('SIGINT', 130));
   process.on('SIGTERM', stop('SIGTERM', 143));
 }
+
+/** Exit code of a command that finished but must report a negative outcome (e.g. a failed quality gate). */
+let outcomeExitCode = 0;
+
+export function setOutcomeExitCode(code: number): void {
+  outcomeExitCode = code;
+}
+
+export function finishedExitCode(): number {
+  return outcomeExitCode;
+}

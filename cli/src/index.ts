@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isDarklensError } from '@darklens/core';
-import { installSignalHandlers, interruptedExitCode, runSignal } from './context.js';
+import { finishedExitCode, installSignalHandlers, interruptedExitCode, runSignal } from './context.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { infoCommand } from './commands/info.js';
@@ -16,6 +16,7 @@ import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 import { ceilingCommand } from './commands/ceiling.js';
 import { scoreCommand } from './commands/score.js';
+import { retrainCommand } from './commands/retrain.js';
 
 export const VERSION = '0.1.0';
 
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: writeUsageError })
     .exitOverride();
-  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), ceilingCommand(), exportCommand(), modelsCommand(), serveCommand(), scoreCommand()]) {
+  for (const cmd of [simulateCommand(), splitsCommand(), renderCommand(), sheetCommand(), infoCommand(), demoCommand(), trainCommand(), evaluateCommand(), calibrateCommand(), sensitivityCommand(), ceilingCommand(), exportCommand(), modelsCommand(), serveCommand(), scoreCommand(), retrainCommand()]) {
     program.addCommand(withDarklensErrors(cmd));
   }
   return program;
@@ -55,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return finishedExitCode();
   } catch (e) {
     if (runSignal.aborted) return interruptedExitCode;
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

@@ -29,4 +29,4 @@ export { modelCard } from './registry/card.js';
 export * from './registry/ensemble.js';
 export * from './supervised/index.js';
 export * from './registry/sets.js';
-export { loadImages, type ImageSet } from './train/data.js';
+export { loadImages, seededPermutation, type ImageSet } from './train/data.js';
