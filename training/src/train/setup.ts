@@ -10,7 +10,7 @@ import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select.js';
 import { buildModel } from '../models/registry.js';
-import { deserializeModel, readCheckpoint, readExtras, readModelBlob, TRAINING_FILE, type ModelBlob } from './checkpoint.js';
+import { deserializeModel, readCheckpoint, readExtras, readModelBlob, TRAINING_FILE, type ModelBlob, type SavedState } from './checkpoint.js';
 import { dataFingerprint, loadImages, splitImages, type Split } from './data.js';
 import { checkAborted } from './epoch.js';
 import { createTrainer, type Trainer } from './objectives/index.js';
@@ -57,34 +57,16 @@ export async function setupTraining(opts: TrainOptions): Promise<TrainingSession
   const resumed = resumes(opts);
   const saved = resumed ? await readCheckpoint(opts.checkpointDir) : undefined;
   const pretrain = resumed ? undefined : opts.pretrain;
-  const pretrainBlob = pretrain !== undefined ? await readModelBlob(pretrain) : undefined;
+  // Read before the backend starts, so a bad folder fails fast.
+  const pretrained = pretrain !== undefined ? { dir: pretrain, blob: await readModelBlob(pretrain) } : undefined;
   const { name: backend, tf } = await selectBackend({ ...(opts.backend !== undefined ? { force: opts.backend } : {}), ...(opts.log ? { log: opts.log } : {}) });
 
-  let model: TfNamespace.LayersModel | undefined;
+  const { model, state, extras } = await openNetwork(tf, plan, opts, saved, pretrained, images.size);
   let trainer: Trainer | undefined;
   try {
-    let state = freshRunState();
-    let extras: Record<string, ModelBlob> = {};
-    if (saved !== undefined) {
-      state = savedRunState(saved, plan.model, opts.checkpointDir);
-      model = await deserializeModel(tf, saved.last);
-      extras = saved.extras;
-    } else if (pretrain !== undefined && pretrainBlob !== undefined) {
-      model = await deserializeModel(tf, pretrainBlob);
-      extras = await readExtras(pretrain);
-    } else {
-      model = buildModel(plan.model, tf, { size: images.size, seed: plan.seed });
-    }
-    if (model.name !== plan.model) {
-      throw new DarklensError('invalid_argument', `${saved !== undefined ? opts.checkpointDir : String(pretrain)} holds a ${model.name} network, not a ${plan.model}`);
-    }
-    const inputSize = model.inputs[0]?.shape[1];
-    if (inputSize !== images.size) {
-      throw new DarklensError('bad_shape', `${opts.dataPath}: images are ${images.size}x${images.size}, the model takes ${String(inputSize)}x${String(inputSize)}`);
-    }
     trainer = await trainerWith(tf, plan, model, extras);
     const optimizerNote = saved !== undefined ? await restoreOptimizers(tf, trainer, saved, plan.optimizer) : 'saved with the checkpoint (restored on resume)';
-    const [m, t] = [model, trainer];
+    const owned = trainer;
     return {
       plan,
       dataPath: opts.dataPath,
@@ -95,19 +77,51 @@ export async function setupTraining(opts: TrainOptions): Promise<TrainingSession
       images: { count: images.count, size: images.size },
       split,
       fingerprint,
-      model: m,
-      trainer: t,
+      model,
+      trainer: owned,
       optimizerNote,
       resumed,
       state,
       dispose() {
-        t.dispose();
-        m.dispose();
+        owned.dispose();
+        model.dispose();
       },
     };
   } catch (e) {
     trainer?.dispose();
-    model?.dispose();
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * The inference network to train: the checkpoint's last weights (resume), the pretrained best ones,
+ * or a fresh seeded one; checked to be `plan.model` for images of side `size`. Also the run so far
+ * and the saved training-only networks.
+ */
+async function openNetwork(
+  tf: Tf,
+  plan: TrainPlan,
+  opts: TrainOptions,
+  saved: SavedState | undefined,
+  pretrained: { dir: string; blob: ModelBlob } | undefined,
+  size: number,
+): Promise<{ model: TfNamespace.LayersModel; state: RunState; extras: Record<string, ModelBlob> }> {
+  const state = saved !== undefined ? savedRunState(saved, plan.model, opts.checkpointDir) : freshRunState();
+  const model =
+    saved !== undefined ? await deserializeModel(tf, saved.last) : pretrained !== undefined ? await deserializeModel(tf, pretrained.blob) : buildModel(plan.model, tf, { size, seed: plan.seed });
+  try {
+    if (model.name !== plan.model) {
+      throw new DarklensError('invalid_argument', `${saved !== undefined ? opts.checkpointDir : String(pretrained?.dir)} holds a ${model.name} network, not a ${plan.model}`);
+    }
+    const inputSize = model.inputs[0]?.shape[1];
+    if (inputSize !== size) {
+      throw new DarklensError('bad_shape', `${opts.dataPath}: images are ${size}x${size}, the model takes ${String(inputSize)}x${String(inputSize)}`);
+    }
+    const extras = saved !== undefined ? saved.extras : pretrained !== undefined ? await readExtras(pretrained.dir) : {};
+    return { model, state, extras };
+  } catch (e) {
+    model.dispose();
     throw e;
   }
 }
