@@ -28,6 +28,15 @@ export default tseslint.config(
     },
   },
   {
+    // The training loop draws nothing: pictures come from the caller's checkpoint hook (train.ts
+    // composes the default one, report/loss-curve-hook.ts).
+    files: ['training/src/train/**/*.ts'],
+    ignores: ['training/src/train/train.ts', 'training/src/train/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/report/*'], message: 'the training loop draws nothing: return pictures from a checkpoint hook' }] }],
+    },
+  },
+  {
     // The web page: its own tsconfig (DOM, JSX, bundler resolution); browser code only, and the API's
     // types may come from the functions package but never its code (type-only imports).
     files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],

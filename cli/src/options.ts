@@ -29,9 +29,13 @@ export function choice<T extends string>(name: string, accepted: readonly T[]): 
   };
 }
 
-/** Adds `--backend <name>` (validated; absent means the first backend that works). */
-export function withBackendOption(cmd: Command, what = 'TensorFlow.js backend'): Command {
-  return cmd.option('--backend <name>', `${what}: ${BACKEND_ORDER.join(', ')} (default: the first that works)`, choice<BackendName>('backend', BACKEND_ORDER));
+/** Help and parser of `--backend <name>` (validated; absent means the first backend that works). */
+export const backendHelp = (what = 'TensorFlow.js backend'): string => `${what}: ${BACKEND_ORDER.join(', ')} (default: the first that works)`;
+export const parseBackend = choice<BackendName>('backend', BACKEND_ORDER);
+
+/** Adds `--backend <name>`. */
+export function withBackendOption(cmd: Command, what?: string): Command {
+  return cmd.option('--backend <name>', backendHelp(what), parseBackend);
 }
 
 /** A value or a uniform range written LO:HI. */

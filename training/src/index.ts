@@ -16,6 +16,7 @@ export * from './train/evaluate.js';
 export * from './calibrate/calibrate.js';
 export * from './report/report.js';
 export * from './report/plots.js';
+export * from './report/loss-curve-hook.js';
 export * from './report/sensitivity.js';
 export * from './report/compare.js';
 export { findCheckpoints } from './train/checkpoint.js';

@@ -4,9 +4,9 @@ import { selectBackend, type Tf } from '../backend/select.js';
 import { deserializeModel, serializeModel } from '../train/checkpoint.js';
 import { buildDcae } from './dcae.js';
 import { maxAbsDiff, ringImages } from '../../../test/helpers/ring-images.js';
-import { vaeLossTerms, vaeTrainer } from '../train/objectives/index.js';
+import { VAE_BETA, vaeLossTerms, vaeTrainer } from '../train/objectives/index.js';
 import { buildModel } from './registry.js';
-import { buildVae, buildVaeModel, vaeParts, VAE_BETA } from './vae.js';
+import { buildVae, buildVaeModel, vaeParts } from './vae.js';
 
 type Tensor = ReturnType<Tf['zeros']>;
 type Tensor4D = ReturnType<Tf['tensor4d']>;
@@ -21,9 +21,8 @@ const rings = (n: number, size: number): Tensor4D => tf.tensor4d(ringImages(n, s
 
 describe('buildVae', () => {
   it('maps 64x64x1 to 64x64x1 through the DCAE encoder, [mu | logVar] heads and the DCAE decoder', () => {
-    const { model, latent, beta } = buildVae(tf, { size: 64, seed: 0 });
+    const { model, latent } = buildVae(tf, { size: 64, seed: 0 });
     expect(latent).toBe(182);
-    expect(beta).toBe(VAE_BETA);
     expect(model.name).toBe('vae');
     expect(model.inputs[0]!.shape).toEqual([null, 64, 64, 1]);
     expect(model.outputs).toHaveLength(1);
@@ -78,9 +77,9 @@ describe('buildVae', () => {
   it('has a training loss MSE + beta * KL with KL > 0, seeded by (seed, epoch, batch)', () => {
     const parts = buildVae(tf, { size: 32, seed: 4 });
     const x = rings(4, 32);
-    const terms = (step: { seed: number; epoch: number; batch: number }, p = parts): { mse: number; kl: number; loss: number } =>
+    const terms = (step: { seed: number; epoch: number; batch: number }, beta?: number): { mse: number; kl: number; loss: number } =>
       tf.tidy(() => {
-        const t = vaeLossTerms(tf, p, x, step);
+        const t = vaeLossTerms(tf, parts, x, step, beta);
         return { mse: t.mse.dataSync()[0]!, kl: t.kl.dataSync()[0]!, loss: t.loss.dataSync()[0]! };
       });
     const step = { seed: 1, epoch: 1, batch: 0 };
@@ -97,9 +96,8 @@ describe('buildVae', () => {
     const trainer = vaeTrainer(tf, parts.model, { optimizer: 'sgd', learningRate: 1e-9, weightDecay: 0, seed: 0 });
     expect(trainer.step(x, step)).toBe(t.loss);
     trainer.dispose();
-    // beta scales the KL term.
-    const heavy = vaeParts(tf, parts.model, { beta: 1 });
-    expect(Math.abs(terms(step, heavy).loss - (t.mse + t.kl))).toBeLessThan(1e-5);
+    // beta (the objective's weight, default VAE_BETA) scales the KL term.
+    expect(Math.abs(terms(step, 1).loss - (t.mse + t.kl))).toBeLessThan(1e-5);
     parts.model.dispose();
   });
 
@@ -120,7 +118,7 @@ describe('buildVae', () => {
   });
 
   it('rejects bad options and models that are not VAEs', () => {
-    for (const o of [{ size: 8, seed: 0 }, { size: 64, seed: -1 }, { size: 64, seed: 0, latent: 0 }, { size: 32, seed: 0, beta: -1 }]) {
+    for (const o of [{ size: 8, seed: 0 }, { size: 64, seed: -1 }, { size: 64, seed: 0, latent: 0 }]) {
       let err: unknown;
       try {
         const p = buildVae(tf, o);
@@ -133,6 +131,16 @@ describe('buildVae', () => {
     const d = buildDcae(tf, { size: 16, seed: 0 });
     expect(() => vaeParts(tf, d)).toThrow(/not a darklens VAE/);
     d.dispose();
+    // A negative KL weight is refused by the objective (the network has none).
+    const v = buildVaeModel(tf, { size: 16, seed: 0, latent: 8 });
+    let err: unknown;
+    try {
+      vaeTrainer(tf, v, { optimizer: 'sgd', learningRate: 1e-3, weightDecay: 0, seed: 0 }, -1);
+    } catch (e) {
+      err = e;
+    }
+    expect(isDarklensError(err) && err.code === 'invalid_argument').toBe(true);
+    v.dispose();
   });
 
   it('computes its loss without leaking tensors', () => {

@@ -1,6 +1,7 @@
 /**
  * The convolutional variational autoencoder (VAE) of the reference work, scaled to the input size.
- * Pure network definition plus the pieces the training loop needs; no backend import.
+ * Pure network definition plus the pieces the training loop needs; no backend import, no loss
+ * weights (the KL weight beta is the objective's: train/objectives/vae.ts).
  *
  * Same convolutional encoder and mirrored decoder as the DCAE (conv.ts); between them, instead of
  * the DCAE's dense + BatchNorm bottleneck, one dense layer `vae_heads` of 2 * latent units holding
@@ -21,36 +22,13 @@
  */
 import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
-import { checkModelOptions, convDecoder, convEncoder, DECODER_LAYERS, kernelFactory } from './conv.js';
+import { checkModelOptions, type NetworkOptions, convDecoder, convEncoder, DECODER_LAYERS, kernelFactory } from './conv.js';
 import { applyChain, findLayer } from './layers.js';
 
 type Tf = typeof TfNamespace;
 type Sym = TfNamespace.SymbolicTensor;
 
-/**
- * Default weight of the KL term: loss = MSE + beta * KL, where MSE is the mean over pixels (the
- * anomaly score) and KL is the mean over latent dimensions of KL(q(z|x) || N(0, 1)), both averaged
- * over the batch. Both terms are per-unit means, so beta does not change with the image or latent
- * size. Scale: for [0, 1] images a trained autoencoder's per-pixel MSE is ~1e-3 (sky ~0, arcs ~1),
- * while an informative latent dimension costs ~1-3 nats of KL; beta = 1e-3 makes the two terms the
- * same order at convergence. A much larger beta (the unscaled beta = 1 of a textbook ELBO with a
- * per-pixel MSE) collapses the posterior onto the prior and the reconstructions to a blurred mean
- * lens, which removes exactly the detail the anomaly score needs. (For reference, the ELBO of a
- * Gaussian decoder with variance sigma^2 corresponds to beta = 2 sigma^2 * latent / pixels: with
- * sigma ~ 0.03 and 182 / 4096, about 1e-4, so 1e-3 is a mildly regularized VAE.)
- */
-export const VAE_BETA = 1e-3;
-
-export interface VaeOptions {
-  /** Side of the square input images in pixels (16..1024). */
-  size: number;
-  /** Latent dimensions; default round(1000 * size^2 / 22500), at least 16. */
-  latent?: number;
-  /** Seed of all weight initializers. */
-  seed: number;
-  /** Weight of the KL term (default VAE_BETA). */
-  beta?: number;
-}
+export type VaeOptions = NetworkOptions;
 
 /** The encoder's layer names, input to heads (a plain chain). */
 export const VAE_ENCODER_LAYERS = ['enc_conv1', 'enc_conv2', 'enc_conv3', 'enc_flatten', 'vae_heads'] as const;
@@ -60,7 +38,6 @@ export interface VaeParts {
   /** x -> reconstruction from mu: the network that is saved, evaluated and exported. */
   model: TfNamespace.LayersModel;
   latent: number;
-  beta: number;
   /** x [n, size, size, 1] -> mu, logVar [n, latent] (the model's own layers). */
   encode(x: TfNamespace.Tensor, training: boolean): { mu: TfNamespace.Tensor2D; logVar: TfNamespace.Tensor2D };
   /** z [n, latent] -> reconstruction [n, size, size, 1] (the model's own layers). */
@@ -83,9 +60,7 @@ export function buildVaeModel(tf: Tf, opts: VaeOptions): TfNamespace.LayersModel
 }
 
 /** Training parts over the layers of a VAE inference model (fresh, or loaded from a checkpoint). */
-export function vaeParts(tf: Tf, model: TfNamespace.LayersModel, opts: { beta?: number } = {}): VaeParts {
-  const beta = opts.beta ?? VAE_BETA;
-  if (!(Number.isFinite(beta) && beta >= 0)) throw new DarklensError('invalid_argument', `VAE beta must be a finite number >= 0, got ${String(beta)}`);
+export function vaeParts(tf: Tf, model: TfNamespace.LayersModel): VaeParts {
   const encoder = VAE_ENCODER_LAYERS.map((n) => findLayer(model, n, 'VAE'));
   const decoder = DECODER_LAYERS.map((n) => findLayer(model, n, 'VAE'));
   const headsUnits = encoder[encoder.length - 1]!.outputShape[1];
@@ -94,7 +69,6 @@ export function vaeParts(tf: Tf, model: TfNamespace.LayersModel, opts: { beta?: 
   return {
     model,
     latent,
-    beta,
     encode(x, training) {
       const h = applyChain(encoder, x, training) as TfNamespace.Tensor2D;
       const n = h.shape[0];
@@ -108,5 +82,5 @@ export function vaeParts(tf: Tf, model: TfNamespace.LayersModel, opts: { beta?: 
 
 /** A fresh VAE: the inference model and its training parts. */
 export function buildVae(tf: Tf, opts: VaeOptions): VaeParts {
-  return vaeParts(tf, buildVaeModel(tf, opts), opts.beta !== undefined ? { beta: opts.beta } : {});
+  return vaeParts(tf, buildVaeModel(tf, opts));
 }

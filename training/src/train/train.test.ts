@@ -13,7 +13,7 @@ import { simulateToFiles } from '../simulate/output.js';
 import { maxAbsDiff } from '../../../test/helpers/ring-images.js';
 import { loadImages, splitImages } from './data.js';
 import { evaluate } from './evaluate.js';
-import { train, type TrainOptions } from './train.js';
+import { runTraining, setupTraining, train, type CheckpointInfo, type TrainOptions, type TrainProgress } from './train.js';
 
 const quiet = { log: (): void => undefined, backend: 'wasm' as const };
 let dir: string;
@@ -178,6 +178,63 @@ describe('train', () => {
     expect(await code(evaluate({ dataPath: small, checkpointDir: join(dir, 'a'), ...quiet }))).toBe('bad_shape');
     expect(await code(evaluate({ dataPath: data, checkpointDir: join(dir, 'nope'), ...quiet }))).toBe('not_found');
     expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+});
+
+describe('train, as an orchestrator calls it', () => {
+  it('setupTraining + runTraining give the run train() gives, with the hook\'s files and progress with fraction and ETA', async () => {
+    let t = 0;
+    const events: TrainProgress[] = [];
+    const infos: CheckpointInfo[] = [];
+    const session = await setupTraining(base('h', { resume: 'auto' }));
+    expect(session.resumed).toBe(false);
+    let result;
+    try {
+      result = await runTraining(session, {
+        now: () => (t += 100),
+        onProgress: (e) => events.push(e),
+        onCheckpoint: (c) => {
+          infos.push(c);
+          return { 'epoch.txt': new TextEncoder().encode(String(c.epoch)) };
+        },
+      });
+    } finally {
+      session.dispose();
+    }
+    expect(result.history).toEqual(reference.history);
+    expect(infos.map((c) => [c.epoch, c.state, c.history.length])).toEqual([
+      [1, 'running', 1],
+      [2, 'running', 2],
+      [3, 'completed', 3],
+    ]);
+    expect(infos[2]).toMatchObject({ model: 'dcae', epochs: 3, bestEpoch: reference.bestEpoch, bestValLoss: reference.bestValLoss, checkpointDir: join(dir, 'h') });
+    // The hook's files are saved with the checkpoint; the loop itself draws nothing.
+    expect(readFileSync(join(dir, 'h', 'epoch.txt'), 'utf8')).toBe('3');
+    expect(existsSync(join(dir, 'h', 'loss.png'))).toBe(false);
+    // Fraction of the run done and the ETA at this call's pace: elapsed * (1 - fraction) / fraction.
+    expect(events.filter((e) => e.valLoss !== undefined).map((e) => e.fraction)).toEqual([1 / 3, 2 / 3, 1]);
+    for (const [k, e] of events.entries()) {
+      expect(e.elapsedMs).toBe(100 * (k + 1));
+      expect(Math.abs(e.etaMs - (e.elapsedMs * (1 - e.fraction)) / e.fraction)).toBeLessThan(1e-6);
+    }
+    expect(events.at(-1)!.etaMs).toBe(0);
+  });
+
+  it("resume: 'auto' starts a run, continues it exactly after an interruption, and leaves a finished one as it is", async () => {
+    await interrupted(base('i', { resume: 'auto' }), 2);
+    const fractions: number[] = [];
+    const resumed = await train(base('i', { resume: 'auto', onProgress: (e) => fractions.push(e.fraction) }));
+    expect(resumed.history).toEqual(reference.history);
+    expect(fractions[0]).toBeGreaterThan(2 / 3);
+    const saved = readFileSync(join(dir, 'i', 'training.json'), 'utf8');
+    let hooked = 0;
+    const again = await train(base('i', { resume: 'auto', onCheckpoint: () => void hooked++ }));
+    expect(again).toMatchObject({ history: reference.history, stopped: 'completed' });
+    expect(hooked).toBe(0);
+    expect(readFileSync(join(dir, 'i', 'training.json'), 'utf8')).toBe(saved);
+    // With nothing to resume, 'auto' starts from `pretrain` (which `resume: true` refuses).
+    await train(base('j', { resume: 'auto', epochs: 1, pretrain: join(dir, 'a') }));
+    expect(JSON.parse(readFileSync(join(dir, 'j', 'training.json'), 'utf8'))).toMatchObject({ pretrain: join(dir, 'a'), epoch: 1 });
   });
 });
 

@@ -17,7 +17,7 @@ import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
 import { aaeParts, buildAaeDiscriminator } from '../../models/aae.js';
 import { hashSeed } from '../../simulate/rng.js';
-import { descend, makeOptimizer, trainableVariables, type Trainer, type TrainerConfig, type TrainStep } from './trainer.js';
+import { checkLossWeight, descend, makeOptimizer, trainableVariables, type Trainer, type TrainerConfig, type TrainStep } from './trainer.js';
 
 type Tf = typeof TfNamespace;
 
@@ -42,7 +42,7 @@ function bce(tf: Tf, logits: TfNamespace.Tensor, label: 0 | 1): TfNamespace.Scal
  *   seeded from cfg.seed otherwise.
  */
 export function aaeTrainer(tf: Tf, model: TfNamespace.LayersModel, cfg: TrainerConfig, discriminator?: TfNamespace.LayersModel, lambda = AAE_LAMBDA): Trainer {
-  if (!(Number.isFinite(lambda) && lambda >= 0)) throw new DarklensError('invalid_argument', `adversarial weight must be a finite number >= 0, got ${String(lambda)}`);
+  checkLossWeight('adversarial weight', lambda);
   const parts = aaeParts(model);
   const disc = discriminator ?? buildAaeDiscriminator(tf, parts.latent, cfg.seed);
   const discIn = disc.inputs[0]?.shape[1];

@@ -10,7 +10,7 @@ import { vaeTrainer } from './vae.js';
 export * from './trainer.js';
 export { AAE_DISCRIMINATOR, AAE_LAMBDA, aaePriorSeed, aaeTrainer } from './aae.js';
 export { RBM_CD_STEPS, rbmSampleSeed, rbmTrainer } from './rbm.js';
-export { VAE_NOISE_STREAM, vaeLossTerms, vaeNoiseSeed, vaeTrainer, vaeTrainingLoss } from './vae.js';
+export { VAE_BETA, VAE_NOISE_STREAM, vaeLossTerms, vaeNoiseSeed, vaeTrainer, vaeTrainingLoss } from './vae.js';
 export { dcaeTrainer } from './dcae.js';
 
 /**

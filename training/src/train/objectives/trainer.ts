@@ -6,6 +6,7 @@
  * Weight decay follows the reference (PyTorch Adam's `weight_decay`): `decay * w` is added to each
  * gradient before the optimizer sees it (L2 coupled to Adam, not AdamW's decoupled form).
  */
+import { DarklensError } from '@darklens/core';
 import type * as TfNamespace from '@tensorflow/tfjs';
 
 type Tf = typeof TfNamespace;
@@ -42,6 +43,11 @@ export interface Trainer {
   extras: Record<string, TfNamespace.LayersModel>;
   /** Frees the optimizers and extras (not the inference model, which the caller owns). */
   dispose(): void;
+}
+
+/** Loss weights (the VAE's beta, the AAE's lambda) are finite and >= 0; invalid_argument otherwise. */
+export function checkLossWeight(what: string, w: number): void {
+  if (!(Number.isFinite(w) && w >= 0)) throw new DarklensError('invalid_argument', `${what} must be a finite number >= 0, got ${String(w)}`);
 }
 
 export function makeOptimizer(tf: Tf, name: OptimizerName, lr: number): TfNamespace.Optimizer {
