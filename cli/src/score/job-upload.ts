@@ -58,7 +58,7 @@ export function linesOfPieces(pieces: readonly Upload[], lines: readonly PlacedL
     const got = groups[k]!;
     if (got.length === names.length) return got.map(({ name: _, ...rest }, i) => ({ name: names[i]!, ...rest }));
     const err = firstError(got) ?? firstError(stray);
-    const body = err !== undefined && 'error' in err ? { error: err.error } : errorBody(new DarklensError('internal', `the service gave ${got.length} result lines for the ${names.length} cutouts of ${p.name}`));
+    const body = err !== undefined && 'error' in err ? { error: err.error } : errorBody(new DarklensError('internal', `the service gave ${got.length} result lines for ${p.name}, counted as ${names.length} cutout${names.length === 1 ? '' : 's'}; did it change while being scored?`));
     return names.map((name) => ({ name, ...body }));
   });
 }
