@@ -24,9 +24,10 @@ export interface JobBody {
 /** The multipart form of `pieces`, built as a Blob so its exact size is known before it is sent. */
 export function jobBody(pieces: readonly Upload[]): JobBody {
   const boundary = `darklens-${randomBytes(12).toString('hex')}`;
-  const parts: (string | Uint8Array)[] = [];
+  // (Blob wants ArrayBuffer-backed views; a piece's bytes never live in shared memory.)
+  const parts: (string | Uint8Array<ArrayBuffer>)[] = [];
   pieces.forEach((p, k) => {
-    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${k}"\r\nContent-Type: application/octet-stream\r\n\r\n`, p.bytes, '\r\n');
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${k}"\r\nContent-Type: application/octet-stream\r\n\r\n`, p.bytes as Uint8Array<ArrayBuffer>, '\r\n');
   });
   parts.push(`--${boundary}--\r\n`);
   return { body: new Blob(parts), contentType: `multipart/form-data; boundary=${boundary}` };
