@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DarklensError, sliceNpyStack, writeFits } from '@darklens/core';
-import { createService, DEFAULT_CONFIG, memoryBlobStore, type BatchLine, type BlobStore, type ChunkMessage, type JobQueue, type JobService, type ModelList, type ServiceConfig } from '@darklens/functions';
+import { createService, DEFAULT_CONFIG, memoryBlobStore, type BatchLine, type BlobStore, type ChunkMessage, type JobQueue, type ModelList, type ServiceConfig } from '@darklens/functions';
 import { folderSource, LocalJobRunner, ortNodeEngine } from '@darklens/functions/node';
 import { blob, fitsOf, npyStack, SHIPPED_MODELS, simulatedLenses } from '../../../test/helpers/service.js';
 import { openRemoteScorer, servedModelsHash, type RemoteScorer, type RemoteScorerOptions } from './remote-scorer.js';
@@ -34,15 +34,9 @@ class SwitchQueue implements JobQueue {
   }
 }
 
-interface Harness {
-  app: ReturnType<typeof createService>['app'];
-  jobs: JobService;
-  storage: BlobStore;
-  queue: SwitchQueue;
-  close(): Promise<void>;
-}
+type Harness = Awaited<ReturnType<typeof harness>>;
 
-async function harness(config: Partial<ServiceConfig>): Promise<Harness> {
+async function harness(config: Partial<ServiceConfig>) {
   const storage = memoryBlobStore();
   const runner = new LocalJobRunner(storage);
   const queue = new SwitchQueue(runner);

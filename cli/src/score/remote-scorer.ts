@@ -42,7 +42,7 @@ export interface RemoteScorer extends Scorer {
 
 /** Jobs in flight unless --concurrency says otherwise: the Node server runs 2 chunks at once, so 2 more wait queued. */
 export const DEFAULT_API_CONCURRENCY = 4;
-const POLL = { firstMs: 100, maxMs: 1000 };
+const POLL = { firstMs: 100, maxMs: 500 };
 /** How long a cancel may take after Ctrl-C before the run gives up on it. */
 const CANCEL_MS = 5000;
 /** Any image size: the piece was planned under this machine's limits already. */

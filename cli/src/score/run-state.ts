@@ -78,7 +78,7 @@ export function fingerprintDifference(was: Fingerprint, now: Fingerprint): strin
   const shown = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `--${k} ${v}`).join(' ') || 'none';
   if (was.format !== now.format) return `it wrote ${was.format}, this run writes ${now.format}`;
   if (opts(was.options) !== opts(now.options)) return `its options were ${shown(was.options)}, now ${shown(now.options)}`;
-  const where = (f: Fingerprint): string => (f.service === undefined ? 'on this machine' : `by the service at ${f.service}`);
+  const where = (f: Fingerprint): string => (f.service === undefined ? 'on this machine' : `on the service at ${f.service}`);
   if (was.service !== now.service) return `it was scored ${where(was)}, this run scores ${where(now)}`;
   if (was.registry !== now.registry) return now.service === undefined ? 'the model registry has changed since' : `the models the service at ${now.service} serves have changed since`;
   if (was.inputs !== now.inputs || was.cutouts !== now.cutouts) {
