@@ -17,8 +17,10 @@ export interface Fingerprint {
   cutouts: number;
   /** The scoring parameters as the service takes them. */
   options: Record<string, string>;
-  /** sha256 of registry.json (it pins every model file by its sha256). */
+  /** sha256 of registry.json (it pins every model file by its sha256); with --api, of what the service serves. */
   registry: string;
+  /** With --api: the service's URL (absent: scored on this machine). */
+  service?: string;
   format: OutputFormat;
 }
 
@@ -76,7 +78,9 @@ export function fingerprintDifference(was: Fingerprint, now: Fingerprint): strin
   const shown = (o: Record<string, string>): string => Object.entries(o).map(([k, v]) => `--${k} ${v}`).join(' ') || 'none';
   if (was.format !== now.format) return `it wrote ${was.format}, this run writes ${now.format}`;
   if (opts(was.options) !== opts(now.options)) return `its options were ${shown(was.options)}, now ${shown(now.options)}`;
-  if (was.registry !== now.registry) return 'the model registry has changed since';
+  const where = (f: Fingerprint): string => (f.service === undefined ? 'on this machine' : `on the service at ${f.service}`);
+  if (was.service !== now.service) return `it was scored ${where(was)}, this run scores ${where(now)}`;
+  if (was.registry !== now.registry) return now.service === undefined ? 'the model registry has changed since' : `the models the service at ${now.service} serves have changed since`;
   if (was.inputs !== now.inputs || was.cutouts !== now.cutouts) {
     return `its inputs were ${was.files} files (${was.cutouts} cutouts), now ${now.files} files (${now.cutouts} cutouts)${was.files === now.files ? ', some of them changed' : ''}`;
   }
