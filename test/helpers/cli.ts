@@ -26,10 +26,10 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI with `args` in `cwd`; resolves with its exit status and output (never rejects on exit codes). */
-export function runCli(args: string[], cwd: string, timeoutMs = 120_000): Promise<RunResult> {
+/** Runs the CLI with `args` in `cwd` (and `env` over this process's); resolves with its exit status and output (never rejects on exit codes). */
+export function runCli(args: string[], cwd: string, timeoutMs = 120_000, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, timeout: timeoutMs, maxBuffer: 32 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       if (err && typeof err.code === 'string') return reject(new Error(`could not run ${BIN}: ${err.message}`));
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, signal: err?.signal ?? null, stdout, stderr });
     });

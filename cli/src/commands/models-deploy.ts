@@ -46,7 +46,7 @@ export function withTargetOptions(c: Command, required: boolean): Command {
 }
 
 const onlyOf = (o: TargetFlags): string[] | undefined => o.only?.split(',').map((s) => s.trim()).filter(Boolean);
-const print = (line: string): void => void process.stdout.write(`${line}\n`);
+const printLine = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** The target `o` names, refusing what would overwrite or delete the registry folder itself. */
 async function open(o: TargetFlags & { target: TargetName }, what: 'deploy' | 'undeploy'): Promise<DeployTarget | Unread> {
@@ -71,7 +71,7 @@ async function closeAfter<T>(target: DeployTarget | Unread, run: () => Promise<T
  * the target is read and planned first, so a bad option or an unreachable target leaves the registry
  * unchanged; a dry run changes nothing anywhere.
  */
-export async function changeAndPublish(o: TargetFlags, change: (reg: Registry) => string): Promise<void> {
+export async function changeAndPublish(o: TargetFlags, change: (reg: Registry) => string, print: (line: string) => void = printLine): Promise<void> {
   const reg = await readRegistry(o.registry);
   const message = change(reg);
   if (o.target === undefined) {
@@ -116,7 +116,7 @@ Examples:
   cmd.action(async (o: TargetFlags & { target: TargetName }) => {
     const target = await open(o, 'deploy');
     const only = onlyOf(o);
-    await closeAfter(target, () => deployRegistry({ registryDir: o.registry, target, ...(only === undefined ? {} : { only }), ...(o.dryRun === true ? { dryRun: true } : {}), out: print }));
+    await closeAfter(target, () => deployRegistry({ registryDir: o.registry, target, ...(only === undefined ? {} : { only }), ...(o.dryRun === true ? { dryRun: true } : {}), out: printLine }));
   });
   return cmd;
 }
@@ -128,7 +128,7 @@ export function undeployCommand(registryOption: (c: Command) => Command): Comman
     const target = await open(o, 'undeploy');
     if ('unread' in target) throw new DarklensError('invalid_argument', `cannot read ${target.location} (${target.unread}): an undeploy deletes only what the target holds`);
     const only = onlyOf(o);
-    await closeAfter(target, () => undeployRegistry({ registryDir: o.registry, target, ...(only === undefined ? {} : { only }), ...(o.dryRun === true ? { dryRun: true } : {}), out: print }));
+    await closeAfter(target, () => undeployRegistry({ registryDir: o.registry, target, ...(only === undefined ? {} : { only }), ...(o.dryRun === true ? { dryRun: true } : {}), out: printLine }));
   });
   return cmd;
 }

@@ -23,7 +23,7 @@ export interface TargetOptions extends S3BucketOptions, CloudflareOptions {
 export async function openTarget(o: TargetOptions, registryDir: string, dryRun: boolean, env: NodeJS.ProcessEnv = process.env): Promise<DeployTarget | Unread> {
   const misplaced = (names: (keyof TargetOptions)[], flag: (n: string) => string): void => {
     const given = names.filter((n) => o[n] !== undefined);
-    if (given.length > 0) throw new DarklensError('invalid_argument', `${given.map(flag).join(', ')} do(es) not apply to --target ${o.target}`);
+    if (given.length > 0) throw new DarklensError('invalid_argument', `${given.map(flag).join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to --target ${o.target}`);
   };
   const flag = (n: string): string => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   switch (o.target) {

@@ -45,6 +45,8 @@ export function endpointUrl(endpoint: string): string {
  */
 export function s3Client(o: { region: string; credentials: S3Credentials; endpoint?: string }): S3Client {
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  // The pinned SDK works on Node 20; its notice about future releases needing Node 22 is not the user's concern here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: o.region,
     credentials: o.credentials,
