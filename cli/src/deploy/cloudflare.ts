@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Miniflare as MiniflareClass } from 'miniflare';
 import { DarklensError } from '@darklens/core';
 import { envCredentials } from './aws.js';
 import type { Unread } from './open.js';
@@ -40,7 +41,7 @@ export function workerModelsBucket(config = join(WORKER_DIR, 'wrangler.jsonc')):
 
 /** wrangler dev's local bucket under `persistTo` (as `wrangler r2 object put --local --persist-to` writes it). */
 async function localBucket(bucket: string, persistTo: string): Promise<DeployTarget> {
-  let Miniflare: typeof import('miniflare').Miniflare;
+  let Miniflare: typeof MiniflareClass;
   try {
     ({ Miniflare } = await import('miniflare'));
   } catch (e) {
