@@ -13,6 +13,7 @@ export default defineConfig({
       '@darklens/functions/lambda': src('./functions/src/lambda/index.ts'),
       '@darklens/functions/workers': src('./functions/src/workers/index.ts'),
       '@darklens/functions': src('./functions/src/app/index.ts'),
+      '@darklens/cli/deploy': src('./cli/src/deploy/index.ts'),
     },
   },
   test: {

@@ -1,6 +1,7 @@
 // Types of local-worker.mjs for the TypeScript tests.
 import type { Readable } from 'node:stream';
 import type { Miniflare } from 'miniflare';
+import type { R2BucketBinding } from '@darklens/cli/deploy';
 
 export const WORKER_DIR: string;
 export const WORKER_CONFIG: string;
@@ -8,13 +9,9 @@ export const WORKER_BUNDLE: string;
 
 export function builtWorker(): { main: string; wasm: string[] };
 
-export type UploadStep = { key: string; file: string; text?: undefined } | { key: string; text: string; file?: undefined };
-export function uploadPlan(modelsDir: string, only?: string[]): UploadStep[];
-
 /** The part of an R2 bucket binding used to fill and change a registry. */
-export interface LocalBucket {
-  put(key: string, value: Uint8Array | string): Promise<unknown>;
-  delete(key: string): Promise<void>;
+export interface LocalBucket extends R2BucketBinding {
+  put(key: string, value: Uint8Array | string, options?: { sha256?: string }): Promise<unknown>;
 }
 export function putRegistry(bucket: LocalBucket, modelsDir: string, only?: string[]): Promise<void>;
 

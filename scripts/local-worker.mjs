@@ -1,12 +1,12 @@
 // The Worker on this machine: the BUILT bundle (`npm run build:worker`) in workerd through Miniflare,
 // on 127.0.0.1, with the bindings wrangler derives from functions/wrangler.jsonc and a local R2 bucket.
-// Shared by the runtime tests (test/helpers/workerd.ts), the benchmark (bench/workers.mjs) and the
-// model upload script, so all three see the Worker the same way.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// Shared by the runtime tests (test/helpers/workerd.ts) and the benchmark (bench/workers.mjs), so both
+// see the Worker the same way.
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { parseRegistry, restrictRegistry } from '@darklens/core';
+import { deployRegistry, r2BindingTarget } from '@darklens/cli/deploy';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -22,28 +22,11 @@ export function builtWorker() {
 }
 
 /**
- * The objects that hold the registry in `modelsDir` (or only its models `only`) in a bucket, in upload
- * order: every version's files under their registry paths, then registry.json (as it is, or listing
- * only the chosen models and the ensembles made of them), so the Worker never reads a registry naming
- * a file not yet there.
+ * Puts the registry of `modelsDir` (or only its models `only`) into an R2 bucket binding (Miniflare's)
+ * the way `darklens models deploy --target cloudflare` does: the files the bucket lacks, then registry.json.
  */
-export function uploadPlan(modelsDir, only) {
-  let registry = parseRegistry(readFileSync(join(modelsDir, 'registry.json'), 'utf8'));
-  // Ensembles and set roles with a model left out would make the registry invalid: they go too.
-  if (only !== undefined) registry = restrictRegistry(registry, only);
-  const plan = [];
-  for (const [name, model] of Object.entries(registry.models)) {
-    for (const [version, entry] of Object.entries(model.versions)) {
-      for (const file of Object.keys(entry.files)) plan.push({ key: `${name}/${version}/${file}`, file: join(modelsDir, name, version, file) });
-    }
-  }
-  plan.push(only === undefined ? { key: 'registry.json', file: join(modelsDir, 'registry.json') } : { key: 'registry.json', text: `${JSON.stringify(registry, null, 2)}\n` });
-  return plan;
-}
-
-/** Puts the registry of `modelsDir` into an R2 bucket binding (Miniflare's). */
 export async function putRegistry(bucket, modelsDir, only) {
-  for (const step of uploadPlan(modelsDir, only)) await bucket.put(step.key, step.text ?? new Uint8Array(readFileSync(step.file)));
+  await deployRegistry({ registryDir: modelsDir, target: r2BindingTarget(bucket, 'r2://MODELS'), ...(only === undefined ? {} : { only }) });
 }
 
 /**

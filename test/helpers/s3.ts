@@ -16,6 +16,8 @@ export interface LocalS3 {
   /** Uploads every file under `dir` to `prefix` + its relative path. */
   putTree(dir: string, prefix: string): Promise<number>;
   put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Keys written (PUT) so far, in the order the server stored them (its own event stream). */
+  writes: string[];
   close(): Promise<void>;
 }
 
@@ -24,6 +26,10 @@ export async function startLocalS3(bucket = 'darklens-models'): Promise<LocalS3>
   const directory = await mkdtemp(join(tmpdir(), 'darklens-s3-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
+  const writes: string[] = [];
+  server.on('event', (e) => {
+    for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated:')) writes.push(decodeURIComponent(r.s3.object.key));
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   const put = async (key: string, body: Uint8Array | string): Promise<void> => {
@@ -43,6 +49,7 @@ export async function startLocalS3(bucket = 'darklens-models'): Promise<LocalS3>
     endpoint,
     bucket,
     put,
+    writes,
     async putTree(dir, prefix) {
       const all = await files(dir);
       for (const f of all) await put(prefix + relative(dir, f).split(sep).join('/'), await readFile(f));

@@ -6,7 +6,8 @@ import { int, withBackendOption } from '../options.js';
 import { DarklensError, registrySets, REGISTRY_FILE, resolveVersion } from '@darklens/core';
 import { guardCommand, setCommand } from './models-sets.js';
 import { quantizeCommand } from './models-quantize.js';
-import { chooseEnsemble, promote, publishCheckpoint, readRegistry, rollback, verifyRegistry, type BackendName } from '@darklens/training';
+import { chooseEnsemble, publishCheckpoint, readRegistry, verifyRegistry, type BackendName } from '@darklens/training';
+import { deployCommand, promoteCommand, rollbackCommand, undeployCommand } from './models-deploy.js';
 
 const DEFAULT_REGISTRY = 'models';
 const f3 = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '-');
@@ -22,7 +23,7 @@ function gitCommit(): string | null {
 }
 
 export function modelsCommand(): Command {
-  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, ensemble, verify, set, guard, quantize`);
+  const cmd = new Command('models').description(`the model registry (<registry>/${REGISTRY_FILE} and <registry>/<model>/<version>/): list, show, add, promote, rollback, deploy, undeploy, ensemble, verify, set, guard, quantize`);
   const registryOption = (c: Command): Command => c.option('-r, --registry <dir>', 'registry folder', DEFAULT_REGISTRY);
 
   const list = registryOption(new Command('list').description('every model with its default version, versions and pooled AUC'));
@@ -87,19 +88,10 @@ export function modelsCommand(): Command {
   });
   cmd.addCommand(add);
 
-  const prom = registryOption(new Command('promote').description('make a version the default').argument('<model>').argument('<version>'));
-  prom.action(async (model: string, version: string, o: { registry: string }) => {
-    await promote(o.registry, model, version);
-    process.stdout.write(`${model}: default is now ${version}\n`);
-  });
-  cmd.addCommand(prom);
-
-  const back = registryOption(new Command('rollback').description('restore the default before the last promote').argument('<model>'));
-  back.action(async (model: string, o: { registry: string }) => {
-    const r = await rollback(o.registry, model);
-    process.stdout.write(`${model}: default ${r.from} -> ${r.to}\n`);
-  });
-  cmd.addCommand(back);
+  cmd.addCommand(promoteCommand(registryOption));
+  cmd.addCommand(rollbackCommand(registryOption));
+  cmd.addCommand(deployCommand(registryOption));
+  cmd.addCommand(undeployCommand(registryOption));
 
   const ens = registryOption(
     new Command('ensemble')

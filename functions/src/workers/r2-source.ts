@@ -1,6 +1,6 @@
 /**
  * The model registry in an R2 bucket as a ModelSource: the keys are the registry's paths
- * (`registry.json`, `dcae/v1/model.onnx`, ...), as `npm run worker:upload-models` writes them. The sha256
+ * (`registry.json`, `dcae/v1/model.onnx`, ...), as `darklens models deploy --target cloudflare` writes them. The sha256
  * of every file is checked by the model store, as for the folder source.
  */
 import { DarklensError } from '@darklens/core';

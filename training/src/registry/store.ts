@@ -15,10 +15,15 @@ export async function readRegistry(root: string): Promise<Registry> {
   return parseRegistry(await readFile(p, 'utf8'));
 }
 
+/** registry.json's text as every writer of it lays it out. */
+export function registryText(reg: Registry): string {
+  return JSON.stringify(reg, null, 2) + '\n';
+}
+
 export async function writeRegistry(root: string, reg: Registry): Promise<void> {
   await mkdir(root, { recursive: true });
   const tmp = join(root, `.${REGISTRY_FILE}.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(reg, null, 2) + '\n');
+  await writeFile(tmp, registryText(reg));
   await rename(tmp, join(root, REGISTRY_FILE));
 }
 
@@ -80,29 +85,43 @@ export async function addVersion(o: AddVersionOptions): Promise<{ version: strin
   return { version, dir, registry: reg };
 }
 
-/** Makes `version` the default of `model`, remembering the previous default for rollback. */
-export async function promote(root: string, model: string, version: string): Promise<Registry> {
-  const reg = await readRegistry(root);
+/**
+ * Makes `version` the default of `model` in `reg` (changed in place), remembering the previous default
+ * for rollback. Pure, so a dry run can show the registry a promote would publish without writing it.
+ */
+export function promoteIn(reg: Registry, model: string, version: string): Registry {
   resolveVersion(reg, model, version);
   const m = reg.models[model]!;
   if (m.default === version) throw new DarklensError('invalid_argument', `${model} ${version} is already the default`);
   m.previousDefaults.push(m.default);
   m.default = version;
-  await writeRegistry(root, reg);
   return reg;
 }
 
-/** Restores the default before the last promote. */
-export async function rollback(root: string, model: string): Promise<{ from: string; to: string }> {
-  const reg = await readRegistry(root);
+/** Restores the default of `model` in `reg` (changed in place) to the one before the last promote. */
+export function rollbackIn(reg: Registry, model: string): { from: string; to: string } {
   resolveVersion(reg, model);
   const m = reg.models[model]!;
   const to = m.previousDefaults.pop();
   if (to === undefined) throw new DarklensError('invalid_argument', `${model} has no earlier default to roll back to`);
   const from = m.default;
   m.default = to;
-  await writeRegistry(root, reg);
   return { from, to };
+}
+
+/** Makes `version` the default of `model` in the registry at `root`. */
+export async function promote(root: string, model: string, version: string): Promise<Registry> {
+  const reg = promoteIn(await readRegistry(root), model, version);
+  await writeRegistry(root, reg);
+  return reg;
+}
+
+/** Restores the default before the last promote in the registry at `root`. */
+export async function rollback(root: string, model: string): Promise<{ from: string; to: string }> {
+  const reg = await readRegistry(root);
+  const r = rollbackIn(reg, model);
+  await writeRegistry(root, reg);
+  return r;
 }
 
 /** A registered file's bytes, after checking size and sha256 against the registry. */
