@@ -78,7 +78,26 @@ describe('darklens retrain', () => {
     const r = await runCli(['retrain', 'dcae', '--preset', 'model-b', '--workdir', work, ...TINY, '--force', '--dry-run'], tmp, 120_000);
     expectOk(r);
     expect(r.stderr).toMatch(/\[3\/10\] train dcae .*: done earlier/);
-    expect(r.stdout).toMatch(/would set dcae: default v2 -> v3/);
+    // The registry folder is the target, and v3 is registered there already (not served): only
+    // registry.json, with v3 the default, would change.
+    expect(r.stdout).toMatch(/^skip dcae\/v3\/model\.onnx /m);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('PUT '))).toEqual([expect.stringMatching(/^PUT {2}registry\.json .*last/)]);
+    expect(r.stderr).toMatch(/dry run: dcae v3 would become the default; .* is unchanged/);
+    expect(sha(join(registry, 'registry.json'))).toBe(before);
+  }, 200_000);
+
+  it('prints, for --target aws and cloudflare, every upload with registry.json last, and changes nothing', async () => {
+    const before = sha(join(registry, 'registry.json'));
+    // No credentials or account: a dry run cannot read the target and lists every file as an upload.
+    const noCredentials = { AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', R2_ACCESS_KEY_ID: '', R2_SECRET_ACCESS_KEY: '', CLOUDFLARE_ACCOUNT_ID: '' };
+    for (const target of [['--target', 'aws', '--bucket', 'my-stack-models'], ['--target', 'cloudflare']]) {
+      const r = await runCli(['retrain', 'dcae', '--preset', 'model-b', '--workdir', work, ...TINY, '--force', '--dry-run', ...target], tmp, 120_000, noCredentials);
+      expectOk(r);
+      const puts = r.stdout.split('\n').filter((l) => l.startsWith('PUT '));
+      expect(puts.filter((l) => /^PUT {2}dcae\/v3\/(model\.onnx|calibration\.json|card\.md) /.test(l))).toHaveLength(3);
+      expect(puts.at(-1)).toMatch(/^PUT {2}registry\.json .*last: once every file it names is there/);
+      expect(r.stdout).toMatch(/dry run: nothing was uploaded/);
+    }
     expect(sha(join(registry, 'registry.json'))).toBe(before);
   }, 200_000);
 

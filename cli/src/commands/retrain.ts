@@ -12,12 +12,16 @@ import { ProgressBar, formatDuration } from '../progress.js';
 import { DEFAULT_TOLERANCES } from '../retrain/gate.js';
 import { retrain, type DeployStep, type RetrainOptions } from '../retrain/pipeline.js';
 import { stageRegistry } from '../retrain/staged-registry.js';
-import { localDeploy } from '../retrain/local-deploy.js';
+import { deployStep } from '../retrain/deploy-step.js';
+import { withTargetOptions, type TargetFlags } from './models-deploy.js';
+
+/** The options of a deploy target (withTargetOptions) that retrain passes on. */
+const TARGET_KEYS = ['dir', 'bucket', 'prefix', 'region', 'endpoint', 'accountId', 'local', 'persistTo'] as const;
 
 /** Exit code of a run whose candidate failed the gate (not promoted). */
 export const GATE_FAILED_EXIT = 3;
 
-interface RetrainCommandOptions {
+interface RetrainCommandOptions extends Omit<TargetFlags, 'registry'> {
   preset?: string;
   data?: string;
   kind?: ModelName;
@@ -31,11 +35,11 @@ interface RetrainCommandOptions {
   calibImages: number;
   backend?: BackendName;
   pixelScale?: number;
+  psfFwhm?: number;
   score?: string;
   maxAucDrop: number;
   maxTprDrop: number;
   force?: boolean;
-  dryRun?: boolean;
   restart?: boolean;
   quiet?: boolean;
 }
@@ -54,6 +58,8 @@ Examples:
   $ darklens retrain dcae --preset model-b                 (a new default dcae trained on model-b lenses)
   $ darklens retrain lsst-vae --data my-smooth-cutouts/ --pixel-scale 0.2
   $ darklens retrain dcae --preset model-b --epochs 2 --train-images 2000 --dry-run
+  $ darklens retrain dcae --preset model-b --target aws --bucket my-stack-models --dry-run
+  $ darklens retrain dcae --preset model-b --target cloudflare --account-id 0123abcd
   $ darklens models rollback dcae                          (back to the previous default)`;
 
 /** The network kind of a registered model: its role in a set, else its name's last part. */
@@ -100,6 +106,7 @@ export async function retrainOptions(model: string, o: RetrainCommandOptions): P
     calibImages: o.calibImages,
     ...(o.backend !== undefined ? { backend: o.backend } : {}),
     pixelScale: o.pixelScale ?? entry?.input.pixelScale ?? spec.pixelScale,
+    ...((o.psfFwhm ?? entry?.input.psfFwhm) !== undefined ? { psfFwhm: o.psfFwhm ?? entry!.input.psfFwhm! } : {}),
     ...(entry !== undefined ? { size: entry.input.width } : {}),
     score: score ?? 'psf',
     tolerances: { auc: o.maxAucDrop, tpr: o.maxTprDrop },
@@ -119,6 +126,7 @@ async function run(model: string, o: RetrainCommandOptions, deploy: DeployStep):
     {
       deploy,
       log: (s) => void say(s),
+      report: (s) => void process.stdout.write(`${s}\n`),
       progress: (total, unit) => {
         if (o.quiet === true) return { update: () => undefined, done: () => undefined };
         const bar = new ProgressBar({ total, label: '  ', unit });
@@ -136,8 +144,6 @@ async function run(model: string, o: RetrainCommandOptions, deploy: DeployStep):
     },
     (from) => stageRegistry(from, join(opts.workdir, 'staged-registry')),
   );
-  process.stdout.write(`\n${out.gateReport}\n`);
-  for (const op of out.deployed) process.stdout.write(`${op}\n`);
   const took = formatDuration((performance.now() - t0) / 1000);
   if (!out.promoted) {
     say(`darklens: ${model} ${out.version} failed the gate and was not promoted (it stays registered); see ${join(opts.workdir, 'gate.md')}; --force promotes it anyway (${took})`);
@@ -145,7 +151,8 @@ async function run(model: string, o: RetrainCommandOptions, deploy: DeployStep):
   } else if (opts.dryRun) {
     say(`dry run: ${model} ${out.version} would become the default; ${opts.registry} is unchanged (staged in ${join(opts.workdir, 'staged-registry')}) (${took})`);
   } else {
-    say(`${model} ${out.version} is the default now${out.verdict.passed ? '' : ' (gate failed: --force)'}; roll back with: darklens models rollback ${model} --registry ${o.registry} (${took})`);
+    const where = o.target === undefined ? '' : ` --target ${o.target}${TARGET_KEYS.filter((k) => o[k] !== undefined).map((k) => ` --${k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}${o[k] === true ? '' : ` ${String(o[k])}`}`).join('')}`;
+    say(`${model} ${out.version} is the default now${out.verdict.passed ? '' : ' (gate failed: --force)'}; roll back with: darklens models rollback ${model} --registry ${o.registry}${where} (${took})`);
   }
 }
 
@@ -165,15 +172,23 @@ export function retrainCommand(): Command {
     .option('--train-images <n>', 'simulated training lenses', int('train images', 10, 10_000_000), 25_000)
     .option('--calib-images <n>', 'simulated calibration lenses (thresholds at 1% FPR need >= 1,000)', int('calib images', 100, 10_000_000), 20_000)
     .option('--pixel-scale <arcsec>', 'arcsec per pixel of your own cutouts (default: the model\'s)', num('pixel scale'))
+    .option('--psf-fwhm <arcsec>', 'PSF FWHM of your own cutouts, which sizes the filtered scores (default: the model\'s)', num('PSF FWHM'))
     .option('--score <name>', 'the score to calibrate, gate and serve (default: the current default\'s, else psf)')
     .option('--max-auc-drop <x>', 'the gate\'s tolerance on the pooled ROC AUC', num('max AUC drop'), DEFAULT_TOLERANCES.auc)
     .option('--max-tpr-drop <x>', 'the gate\'s tolerance on the TPR at 1% FPR', num('max TPR drop'), DEFAULT_TOLERANCES.tpr)
     .option('--force', 'promote and deploy even when the gate fails')
-    .option('--dry-run', 'register and promote in a staged copy of the registry and print what the deploy would do; the registry is untouched')
-    .option('--restart', 'forget the steps recorded in the workdir and start over')
+    .option('--restart', 'start over: the workdir (its data, checkpoint and recorded steps) is removed first')
     .option('-q, --quiet', 'no progress bars');
+  // --target and its options as `models deploy` has them; --dry-run: register and promote in a staged
+  // copy of the registry and print what the deploy would do (the registry and the target are untouched).
+  withTargetOptions(cmd, false);
   withBackendOption(cmd, 'TensorFlow.js backend for training (a GPU: install @tensorflow/tfjs-node-gpu, then --backend tensorflow-gpu)');
   cmd.addHelpText('after', EXAMPLES);
-  cmd.action((model: string, o: RetrainCommandOptions) => run(model, o, localDeploy));
+  cmd.action((model: string, o: RetrainCommandOptions) => {
+    if (o.only !== undefined) throw new DarklensError('invalid_argument', '--only does not apply to retrain: the whole registry is published');
+    const { target, only: _only, dryRun: _dryRun, quiet: _quiet, ...rest } = o;
+    const targetOptions = Object.fromEntries(TARGET_KEYS.filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]]));
+    return run(model, o, deployStep(resolve(o.registry), target, targetOptions));
+  });
   return cmd;
 }

@@ -6,14 +6,14 @@
  * A failed gate stops before promote (the version stays registered, not served); --force promotes it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DarklensError } from '@darklens/core';
 import { calibrate, evaluate, promote, publishCheckpoint, readRegistry, resolveSpec, train, type BackendName, type ModelName } from '@darklens/training';
 import { benchmarkModel, benchmarkSet, ensureBenchmark, recordedBaseline, type BenchmarkSet } from './benchmark.js';
 import { ownData, presetData, type RetrainData } from './data.js';
 import { gateMarkdown, judge, type GateInput, type GateSide, type GateTolerances, type GateVerdict } from './gate.js';
-import { readRetrainState, optionsDifference, writeRetrainState, type RetrainState } from './state.js';
+import { optionsDifference, readRetrainState, STATE_FILE, writeRetrainState, type RetrainState } from './state.js';
 import { runSteps, type Step, type StepEvents } from './steps.js';
 
 export interface RetrainOptions {
@@ -33,6 +33,8 @@ export interface RetrainOptions {
   calibImages: number;
   backend?: BackendName;
   pixelScale: number;
+  /** PSF FWHM (arcsec) of the user's own cutouts (default: the model's), for the filtered scores. */
+  psfFwhm?: number;
   /** Input size of the model's grid (an existing model's; checked against the data). */
   size?: number;
   /** The score the candidate is calibrated, gated and served by. */
@@ -47,13 +49,15 @@ export interface RetrainOptions {
 }
 
 /** Where a deploy step publishes the (possibly staged) registry. */
-export type DeployStep = (registry: string, o: { dryRun: boolean; model: string }) => Promise<string[]>;
+export type DeployStep = (registry: string, o: { dryRun: boolean; model: string; out: (line: string) => void }) => Promise<string[]>;
 
 export interface RetrainHooks extends StepEvents {
   deploy: DeployStep;
   /** A progress bar for the step running now; call tick with the count done so far. */
   progress(total: number, unit: string): { update: (done: number) => void; done: () => void };
-  log(msg: string): void;
+  log: (msg: string) => void;
+  /** The run's results as they come (the gate's report, the deploy's operations): stdout. */
+  report: (text: string) => void;
 }
 
 export interface RetrainOutcome {
@@ -109,7 +113,8 @@ const STEPS: readonly Step<Ctx>[] = [
         seed: c.o.seed,
         checkpointDir: c.checkpoint,
         // A run stopped mid-training continues from its last finished epoch.
-        resume: existsSync(join(c.checkpoint, 'training.json')),
+        resume: 'auto',
+        ...(c.o.data !== undefined ? { dataInput: { pixelScale: d.pixelScale, ...(c.o.psfFwhm !== undefined ? { psfFwhm: c.o.psfFwhm } : {}) } } : {}),
         ...(c.o.epochs !== undefined ? { epochs: c.o.epochs } : {}),
         ...(c.o.backend !== undefined ? { backend: c.o.backend } : {}),
         ...(c.o.signal !== undefined ? { signal: c.o.signal } : {}),
@@ -191,6 +196,7 @@ const STEPS: readonly Step<Ctx>[] = [
       const md = gateMarkdown(input, verdict, !verdict.passed && c.o.force);
       await writeFile(join(c.o.workdir, 'gate.json'), JSON.stringify({ ...input, verdict, forced: !verdict.passed && c.o.force }, null, 2) + '\n');
       await writeFile(join(c.o.workdir, 'gate.md'), md);
+      c.h.report(`\n${md}`);
       return { verdict, markdown: md };
     },
   },
@@ -213,18 +219,25 @@ const STEPS: readonly Step<Ctx>[] = [
     label: (c) => `deploy ${c.registry === c.o.registry ? c.o.registry : 'the staged registry'}${c.o.dryRun ? ' (dry run: print the operations only)' : ''}`,
     run: async (c) => {
       if (!(c.results.promote as { promoted: boolean }).promoted) return { operations: [] };
-      return { operations: await c.h.deploy(c.registry, { dryRun: c.o.dryRun, model: c.o.model }) };
+      return { operations: await c.h.deploy(c.registry, { dryRun: c.o.dryRun, model: c.o.model, out: c.h.report }) };
     },
   },
 ];
 
 /** The options that decide what the recorded steps produced: a rerun must give the same ones. */
 function recordedOptions(o: RetrainOptions): Record<string, unknown> {
-  return { model: o.model, kind: o.kind, preset: o.preset, data: o.data ?? null, registry: o.registry, seed: o.seed, epochs: o.epochs ?? null, trainImages: o.trainImages, calibImages: o.calibImages, benchmark: [o.benchmarkRoot, o.benchmarkPerClass], score: o.score, pixelScale: o.pixelScale };
+  return { model: o.model, kind: o.kind, preset: o.preset, data: o.data ?? null, registry: o.registry, seed: o.seed, epochs: o.epochs ?? null, trainImages: o.trainImages, calibImages: o.calibImages, benchmark: [o.benchmarkRoot, o.benchmarkPerClass], score: o.score, pixelScale: o.pixelScale, psfFwhm: o.psfFwhm ?? null };
 }
 
 async function openState(o: RetrainOptions): Promise<RetrainState> {
   const now = recordedOptions(o);
+  // Start over: nothing of the earlier run (its checkpoint above all) may be picked up again.
+  if (o.restart && existsSync(o.workdir)) {
+    if (!existsSync(join(o.workdir, STATE_FILE)) && (await readdir(o.workdir)).length > 0) {
+      throw new DarklensError('invalid_argument', `--restart removes the workdir, but ${o.workdir} holds no ${STATE_FILE}: not a retrain's folder, left as it is`);
+    }
+    await rm(o.workdir, { recursive: true, force: true });
+  }
   const was = o.restart ? undefined : await readRetrainState(o.workdir);
   if (was !== undefined) {
     const diff = optionsDifference(was.options, now);

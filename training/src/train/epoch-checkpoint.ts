@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { simulationInput } from '../scoring/model-input.js';
 import { serializeModel, serializeOptimizer, writeCheckpoint, type ModelBlob, type SavedOptimizer } from './checkpoint.js';
 import { AAE_LAMBDA } from './objectives/index.js';
 import type { CheckpointHook, CheckpointState } from './options.js';
@@ -57,7 +56,7 @@ function trainingRecord(s: TrainingSession, epoch: number, state: CheckpointStat
       train: s.split.train.count,
       validation: s.split.validation.count,
       fingerprint: s.fingerprint,
-      input: simulationInput(s.dataPath),
+      input: s.dataInput,
     },
     savedAt: new Date().toISOString(),
   };

@@ -94,6 +94,11 @@ export interface TrainOptions extends TrainHooks {
   resume?: boolean | 'auto';
   /** A checkpoint folder whose best weights to start from (fresh optimizer). */
   pretrain?: string;
+  /**
+   * The data's pixel scale (arcsec) and PSF FWHM when it has no simulation manifest beside it (a user's
+   * own cutouts): recorded in training.json, where export sizes the filtered scores by them.
+   */
+  dataInput?: { pixelScale?: number; psfFwhm?: number };
   /** Stop after this many epochs without a better validation loss. */
   patience?: number;
   validationFraction?: number;

@@ -16,12 +16,15 @@ import { checkAborted } from './epoch.js';
 import { createTrainer, type Trainer } from './objectives/index.js';
 import { planTraining, type TrainOptions, type TrainPlan } from './options.js';
 import { freshRunState, restoreOptimizers, savedRunState, type RunState } from './resume.js';
+import { simulationInput } from '../scoring/model-input.js';
 
 type Tf = typeof TfNamespace;
 
 export interface TrainingSession {
   readonly plan: TrainPlan;
   readonly dataPath: string;
+  /** The data's pixel scale and PSF as given (TrainOptions.dataInput), else its simulation manifest's. */
+  readonly dataInput: { pixelScale?: number; psfFwhm?: number };
   readonly checkpointDir: string;
   /** The checkpoint the run started from, if any (kept in training.json). */
   readonly pretrain: string | undefined;
@@ -70,6 +73,7 @@ export async function setupTraining(opts: TrainOptions): Promise<TrainingSession
     return {
       plan,
       dataPath: opts.dataPath,
+      dataInput: opts.dataInput ?? simulationInput(opts.dataPath),
       checkpointDir: opts.checkpointDir,
       pretrain: opts.pretrain,
       tf,
