@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { createOrtSession, runOrt } from './ort-session.js';
 import type { ToWorker, FromWorker } from './ort-worker-protocol.js';
+import { ownedPlane } from './shared-feeds.js';
 
 const port = parentPort!;
 const sessions = new Map<number, ort.InferenceSession>();
@@ -24,7 +25,8 @@ port.on('message', (msg: ToWorker) => {
         case 'run': {
           const s = sessions.get(msg.session);
           if (s === undefined) throw new Error(`no session ${msg.session} in this worker`);
-          const outputs = await runOrt(s, msg.feeds, msg.outputs);
+          const feeds = Object.fromEntries(Object.entries(msg.feeds).map(([name, t]) => [name, { dims: t.dims, data: ownedPlane(t.data) }]));
+          const outputs = await runOrt(s, feeds, msg.outputs);
           reply({ type: 'result', call: msg.call, outputs }, Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer));
           break;
         }
