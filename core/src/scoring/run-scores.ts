@@ -8,7 +8,7 @@ import { DarklensError } from '../errors.js';
 import { MSE_SCORE, ONNX_INPUT, ONNX_NOISE, ONNX_RECONSTRUCTION, ONNX_VARIANCE, scoreOutputName, type GraphContract } from '../onnx/contract.js';
 import { maskedMse } from '../preprocess/mask.js';
 import type { ModelGrid, PreparedCutout } from '../preprocess/prepare.js';
-import type { ModelSession, Tensor } from './engine.js';
+import type { FeedPlanes, ModelSession, Tensor } from './engine.js';
 
 /** Images per runtime call. */
 export const RUN_BATCH = 32;
@@ -32,7 +32,8 @@ export interface GraphScores {
 /**
  * The graph inputs of one batch of prepared cutouts, each plane built on first use and then shared by
  * every graph that takes it: the models of a set see the same cutouts on the same grid, so one input
- * (and one noise) plane serves them all instead of a copy per model.
+ * (and one noise) plane serves them all instead of a copy per model. Planes come from the engine's
+ * FeedPlanes when given (then `done()` hands them back once every run on them is answered).
  */
 export class BatchFeeds {
   private input: Tensor | undefined;
@@ -41,22 +42,27 @@ export class BatchFeeds {
   constructor(
     readonly grid: Pick<ModelGrid, 'width' | 'height'>,
     readonly chunk: readonly PreparedCutout[],
+    private readonly planes?: FeedPlanes,
   ) {}
+
+  private plane(length: number): Float32Array {
+    return this.planes === undefined ? new Float32Array(length) : this.planes.take(length);
+  }
 
   /** The feeds of a graph with this contract (the noise inputs when it takes them). */
   for(contract: GraphContract): Record<string, Tensor> {
     const px = this.grid.width * this.grid.height;
     const dims = [this.chunk.length, 1, this.grid.height, this.grid.width];
     if (this.input === undefined) {
-      const input = new Float32Array(this.chunk.length * px);
+      const input = this.plane(this.chunk.length * px);
       this.chunk.forEach((c, j) => input.set(c.pixels, j * px));
       this.input = { dims, data: input };
     }
     const out: Record<string, Tensor> = { [ONNX_INPUT]: this.input };
     if (contract.noiseAware) {
       if (this.noisePlanes === undefined) {
-        const variance = new Float32Array(this.chunk.length * px);
-        const noise = new Float32Array(this.chunk.length * 2);
+        const variance = this.plane(this.chunk.length * px);
+        const noise = this.plane(this.chunk.length * 2);
         this.chunk.forEach((c, j) => {
           variance.set(c.noise.variance, j * px);
           noise[2 * j] = c.noise.background;
@@ -68,6 +74,14 @@ export class BatchFeeds {
       out[ONNX_NOISE] = this.noisePlanes.noise;
     }
     return out;
+  }
+
+  /** Every run given these feeds has been answered: the engine's planes go back to it. */
+  done(): void {
+    if (this.planes === undefined) return;
+    for (const t of [this.input, this.noisePlanes?.variance, this.noisePlanes?.noise]) if (t !== undefined) this.planes.give(t.data);
+    this.input = undefined;
+    this.noisePlanes = undefined;
   }
 }
 

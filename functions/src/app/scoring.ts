@@ -23,6 +23,7 @@ import {
   setEnsembles,
   type Cutout,
   type DomainReason,
+  type FeedPlanes,
   type ImageStats,
   type ModelGrid,
   type PValueCombination,
@@ -277,21 +278,33 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
   // Every model's run of a batch is sent as soon as the batch is prepared, its feeds built once per
   // input spec and shared by the models: the engine queues the runs (the worker pool on its least busy
   // thread), so inference never waits for this thread to come back from preparing the next batch.
+  // The feeds are built in the engine's planes when every session of the spec offers the same ones.
+  const planesOf = new Map<string, FeedPlanes | undefined>();
+  for (const run of runs.values()) {
+    const key = specKey(run.model);
+    const p = run.model.session.planes;
+    planesOf.set(key, planesOf.has(key) && planesOf.get(key) !== p ? undefined : p);
+  }
   const inFlight: Promise<void>[] = [];
   const send = (batch: number[]): void => {
     const feeds = new Map<string, BatchFeeds>();
+    const sent: Promise<void>[] = [];
     for (const run of runs.values()) {
       const key = specKey(run.model);
       let f = feeds.get(key);
       if (f === undefined) {
         const spec = prepared.get(key)!;
-        f = new BatchFeeds(run.model.input, batch.map((i) => spec[i]!));
+        f = new BatchFeeds(run.model.input, batch.map((i) => spec[i]!), planesOf.get(key));
         feeds.set(key, f);
       }
       const done = runOn(run, batch, f);
       done.catch(() => undefined); // awaited below; an early failure must not count as unhandled meanwhile
-      inFlight.push(done);
+      sent.push(done);
     }
+    void Promise.allSettled(sent).then(() => {
+      for (const f of feeds.values()) f.done();
+    });
+    inFlight.push(...sent);
   };
 
   const ok: number[] = [];

@@ -1,8 +1,9 @@
 /**
  * onnxruntime-node on a pool of worker threads. Every worker holds a session of every model; each run
  * goes to the worker with the fewest runs in flight, so N workers infer N cutouts at once while the
- * main thread keeps serving HTTP. Inputs go to the worker in shared memory (shared-feeds.ts: a batch's
- * planes are copied there once for all the models that run it), outputs are transferred back.
+ * main thread keeps serving HTTP. Inputs go to the worker in shared memory (shared-feeds.ts: a batch is
+ * built in the engine's shared planes, or copied there once for all the models that run it), outputs
+ * are transferred back.
  *
  * Inputs are never transferred, on purpose. Transferring detaches ArrayBuffers in the main thread, and
  * the first detach in a V8 isolate invalidates its "no buffer was ever detached" assumption for good:
@@ -20,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceEngine, ModelSession, Tensor } from '../app/engine.js';
 import { ORT_VERSION } from './ort-session.js';
 import type { FromWorker, ToWorker } from './ort-worker-protocol.js';
-import { SharedFeeds } from './shared-feeds.js';
+import { SharedFeeds, SharedPlanes } from './shared-feeds.js';
 
 export interface OrtWorkerOptions {
   /** Worker threads (default: the number of cores). */
@@ -101,6 +102,7 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
   let nextCall = 0;
   let nextSession = 0;
   const shared = new SharedFeeds();
+  const planes = new SharedPlanes();
 
   let closed: Promise<void> | undefined;
 
@@ -121,6 +123,7 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
       return {
         inputNames: first.inputNames,
         outputNames: first.outputNames,
+        planes,
         async run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
           // The feeds are shared, not transferred: see the module comment.
           const message: ToWorker = { type: 'run', call: ++nextCall, session, feeds: shared.lend(feeds) };

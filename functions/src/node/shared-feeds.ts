@@ -1,14 +1,34 @@
 /**
- * Feed planes lent to the worker threads as shared memory instead of cloned into every message.
+ * Feed planes handed to the worker threads as shared memory instead of cloned into every message.
  *
  * The models of a set all get the same batch (scoring.ts gives them one BatchFeeds): cloned, its
  * megabyte of planes would be serialized on the main thread once per model, and the main thread is
- * the one that prepares cutouts. Here a plane is copied into a SharedArrayBuffer once, on its first
- * run, and every message of the runs in flight on it carries that shared memory; the worker copies it
- * out for onnxruntime (which refuses shared memory). A copy lives only while a run that uses it is in
- * flight, so a caller may refill its array once its runs are answered.
+ * the one that prepares cutouts. SharedPlanes are the engine's FeedPlanes: the batch is built right in
+ * shared memory, reused once its runs are answered (fresh memory costs page faults on every batch).
+ * SharedFeeds.lend copies any other plane into shared memory once, however many runs in flight use it.
+ * The worker copies a plane out (ownedPlane) into memory of its own for onnxruntime, which refuses
+ * shared memory, before it answers.
  */
-import type { Tensor } from '../app/engine.js';
+import type { FeedPlanes, Tensor } from '../app/engine.js';
+
+/** Free planes kept per length: a few batches in flight, each an input and a noise plane or two. */
+const KEEP = 32;
+
+/** Float32Arrays over SharedArrayBuffers, reused. */
+export class SharedPlanes implements FeedPlanes {
+  private readonly free = new Map<number, Float32Array[]>();
+
+  take(length: number): Float32Array {
+    return this.free.get(length)?.pop() ?? new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+  }
+
+  give(plane: Float32Array): void {
+    if (!(plane.buffer instanceof SharedArrayBuffer) || plane.byteOffset !== 0 || plane.byteLength !== plane.buffer.byteLength) return;
+    let list = this.free.get(plane.length);
+    if (list === undefined) this.free.set(plane.length, (list = []));
+    if (list.length < KEEP && !list.includes(plane)) list.push(plane);
+  }
+}
 
 interface Lent {
   shared: Float32Array;
@@ -22,6 +42,10 @@ export class SharedFeeds {
   lend(feeds: Record<string, Tensor>): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
+      if (t.data.buffer instanceof SharedArrayBuffer) {
+        out[name] = t;
+        continue;
+      }
       let l = this.lent.get(t.data);
       if (l === undefined) {
         const shared = new Float32Array(new SharedArrayBuffer(t.data.byteLength));
@@ -35,7 +59,7 @@ export class SharedFeeds {
     return out;
   }
 
-  /** A run of `feeds` is over: planes no other run in flight uses are forgotten. */
+  /** A run of `feeds` is over: copies no other run in flight uses are forgotten. */
   settle(feeds: Record<string, Tensor>): void {
     for (const t of Object.values(feeds)) {
       const l = this.lent.get(t.data);
@@ -43,7 +67,7 @@ export class SharedFeeds {
     }
   }
 
-  /** Planes lent now (for tests). */
+  /** Copies lent now (for tests). */
   get size(): number {
     return this.lent.size;
   }
