@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownedPlane, SharedFeeds, SharedPlanes } from './shared-feeds.js';
+import { OwnedPlanes, SharedFeeds, SharedPlanes } from './shared-feeds.js';
 
 const isShared = (a: Float32Array): boolean => a.buffer instanceof SharedArrayBuffer;
 
@@ -48,14 +48,21 @@ describe('SharedFeeds', () => {
   });
 });
 
-describe('ownedPlane', () => {
-  it('copies a shared plane out into memory of its own, and leaves any other as it is', () => {
+describe('OwnedPlanes', () => {
+  it('copies a shared plane into a buffer of its own per name, reused, and leaves any other plane as it is', () => {
+    const owned = new OwnedPlanes();
     const plane = new SharedPlanes().take(2);
     plane.set([1, 2]);
-    const own = ownedPlane(plane);
+    const own = owned.plane('input', plane);
     expect(isShared(own)).toBe(false);
     expect(Array.from(own)).toEqual([1, 2]);
+    plane.set([3, 4]);
+    const again = owned.plane('input', plane);
+    expect(again).toBe(own);
+    expect(Array.from(again)).toEqual([3, 4]);
+    expect(owned.plane('variance', plane)).not.toBe(own);
+    expect(owned.plane('input', new SharedPlanes().take(3)).length).toBe(3);
     const plain = Float32Array.of(3);
-    expect(ownedPlane(plain)).toBe(plain);
+    expect(owned.plane('input', plain)).toBe(plain);
   });
 });

@@ -6,7 +6,7 @@
  * the one that prepares cutouts. SharedPlanes are the engine's FeedPlanes: the batch is built right in
  * shared memory, reused once its runs are answered (fresh memory costs page faults on every batch).
  * SharedFeeds.lend copies any other plane into shared memory once, however many runs in flight use it.
- * The worker copies a plane out (ownedPlane) into memory of its own for onnxruntime, which refuses
+ * The worker copies a plane out (OwnedPlanes) into memory of its own for onnxruntime, which refuses
  * shared memory, before it answers.
  */
 import type { FeedPlanes, Tensor } from '../app/engine.js';
@@ -73,7 +73,19 @@ export class SharedFeeds {
   }
 }
 
-/** A plane onnxruntime accepts: one in shared memory is copied out (the worker side of SharedFeeds). */
-export function ownedPlane(data: Float32Array): Float32Array {
-  return data.buffer instanceof SharedArrayBuffer ? data.slice() : data;
+/**
+ * The worker side: a shared plane copied out into memory of the thread's own, which onnxruntime
+ * accepts. One buffer per feed name, reused run after run, so the thread allocates nothing per run;
+ * the caller must finish a run before it copies the next one's planes. Planes of its own pass as they are.
+ */
+export class OwnedPlanes {
+  private readonly buffers = new Map<string, Float32Array>();
+
+  plane(name: string, data: Float32Array): Float32Array {
+    if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+    let own = this.buffers.get(name);
+    if (own?.length !== data.length) this.buffers.set(name, (own = new Float32Array(data.length)));
+    own.set(data);
+    return own;
+  }
 }
