@@ -17,7 +17,7 @@ import { keyChunks, packChunks, uploadPieces } from './intake.js';
 import type { ChunkMessage, JobQueue } from './job-queue.js';
 import { getJson } from './blob-store.js';
 import { cancelledKey, driftKey, INDEX_PREFIX, indexKey, inputKey, jobPrefix, manifestKey, newJobId, parseIndexKey } from './layout.js';
-import { encodeChunkInput, readManifest, type ChunkInput, type JobManifest } from './manifest.js';
+import { encodeChunkInput, readManifest, type ChunkSource, type JobManifest } from './manifest.js';
 import { processChunk, recordChunkFailure, type ChunkOutcome } from './process-chunk.js';
 import { readyChunks, resultStream, storedLines, type ResultFormat } from './results.js';
 import { jobStatus, readProgress, type JobStatus } from './status.js';
@@ -96,7 +96,7 @@ export class JobService {
     const { hdu } = parseScoreQuery(query, this.store.current()); // 400/404 now, not on every line
     await this.sweep().catch(() => undefined);
     const size = chunkSize ?? (input.kind === 'upload' ? this.settings.chunkSize : this.settings.keysPerChunk);
-    let chunks: ChunkInput[];
+    let chunks: ChunkSource[];
     let items: number | null;
     let source: JobManifest['source'];
     if (input.kind === 'upload') {
