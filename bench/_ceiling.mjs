@@ -43,36 +43,46 @@ export async function measureCeiling({ modelsDir, set, batches, workers = availa
       });
     }),
   );
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(threads.map((w) => new Promise((resolve) => {
     w.once('message', resolve);
     w.postMessage({ type: 'run', count: batches });
   })));
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   for (const w of threads) w.postMessage({ type: 'close' });
   await Promise.all(threads.map((w) => new Promise((resolve) => w.once('exit', resolve))));
   const cutouts = workers * batches * CEILING_BATCH;
-  return { set: setName, models: models.map((m) => m.name), workers, batch: CEILING_BATCH, cutouts, seconds, cutoutsPerSecond: cutouts / seconds };
+  // CPU of this whole process while the workers ran (this thread only waits): onnxruntime's own cost per cutout.
+  const cpuMsPerCutout = (cpu.user + cpu.system) / 1000 / cutouts;
+  return { set: setName, models: models.map((m) => m.name), workers, batch: CEILING_BATCH, cutouts, seconds, cutoutsPerSecond: cutouts / seconds, cpuMsPerCutout };
 }
+
+const medianOf = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 /**
  * Ceiling rounds of a benchmark (measured before and after its cases): `measure()` adds one,
- * `median()` and `rounds` report them.
+ * `median()` and `rounds` report them (cutouts/s), `cpuMedian()` and `cpuRounds` the CPU ms per cutout.
  */
 export function ceilingRounds({ modelsDir, batches, log }) {
   const rounds = [];
+  const cpuRounds = [];
   return {
     rounds,
+    cpuRounds,
     async measure() {
       const c = await measureCeiling({ modelsDir, batches });
       rounds.push(c.cutoutsPerSecond);
-      log(`  ceiling (${c.set}: ${c.models.join(', ')}; batch ${c.batch}, ${c.workers} workers): ${Math.round(c.cutoutsPerSecond)} cutouts/s`);
+      cpuRounds.push(c.cpuMsPerCutout);
+      log(`  ceiling (${c.set}: ${c.models.join(', ')}; batch ${c.batch}, ${c.workers} workers): ${Math.round(c.cutoutsPerSecond)} cutouts/s, ${c.cpuMsPerCutout.toFixed(2)} CPU ms a cutout`);
     },
-    median() {
-      const s = [...rounds].sort((a, b) => a - b);
-      const m = s.length >> 1;
-      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-    },
+    median: () => medianOf(rounds),
+    cpuMedian: () => medianOf(cpuRounds),
   };
 }
 

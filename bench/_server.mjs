@@ -1,6 +1,6 @@
 // Shared by the service benchmarks (not a benchmark itself: the name starts with '_'): the built
 // `darklens serve` as a child process, one-off HTTP requests, the request bodies, and small statistics.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -45,6 +45,25 @@ export function latencySummary(values) {
 
 // ---------------------------------------------------------------------------------------------------
 // processes
+
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU seconds of a process (all its threads); NaN once it is gone. */
+export function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
 
 export function memoryOf(pid) {
   try {

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -108,16 +108,19 @@ async function main() {
 
   for (const mod of selected) {
     process.stdout.write(`\n== ${mod.name}: ${mod.description ?? ''}\n`);
+    const loadAt0 = loadavg().map((v) => Number(v.toFixed(2)));
     const t0 = performance.now();
     const out = await mod.run({ quick, training, log: (s) => process.stderr.write(s + '\n') });
     const durationSeconds = Number(((performance.now() - t0) / 1000).toFixed(1));
     const { table, summary, ...rest } = out;
-    const record = { name: mod.name, description: mod.description ?? '', quick, machine, durationSeconds, ...rest, summary: summary ?? [] };
+    // The machine's load (1, 5, 15 min) when this benchmark began and ended: other work on it slows every figure.
+    const loadAverage = { start: loadAt0, end: loadavg().map((v) => Number(v.toFixed(2))) };
+    const record = { name: mod.name, description: mod.description ?? '', quick, machine: { ...machine, loadAverage }, durationSeconds, ...rest, summary: summary ?? [] };
     const file = join(RESULTS_DIR, quick ? `${mod.name}.quick.local.json` : `${mod.name}.json`);
     await writeFile(file, JSON.stringify(record, null, 2) + '\n');
     if (table) process.stdout.write(formatTable(table) + '\n');
     for (const s of summary ?? []) process.stdout.write(s + '\n');
-    process.stdout.write(`(${durationSeconds}s; written to ${file.slice(ROOT.length + 1)})\n`);
+    process.stdout.write(`(${durationSeconds}s; load average ${loadAverage.start.join(' ')} at the start, ${loadAverage.end.join(' ')} at the end; written to ${file.slice(ROOT.length + 1)})\n`);
   }
 }
 

@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { loadSessions, ROLE, runCutouts } from './_ort.mjs';
-import { BATCH_ITEMS, checkBuilt, fetchOnce, latencySummary, makeInputs, median, memoryOf, mib, ROOT, round, SEED, startServer, stopServer } from './_server.mjs';
+import { BATCH_ITEMS, checkBuilt, CLK_TCK, cpuSecondsOf, fetchOnce, latencySummary, makeInputs, median, memoryOf, mib, ROOT, round, SEED, startServer, stopServer } from './_server.mjs';
 
 const ORT_WORKER = new URL('./_ort.mjs', import.meta.url);
 
@@ -83,25 +83,6 @@ function theilSenSlope(xs, ys) {
 
 // ---------------------------------------------------------------------------------------------------
 // /proc: memory and CPU time of the server and of the whole machine
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU seconds of a process (all its threads). */
-function cpuSecondsOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
 function machineBusySeconds() {

@@ -205,6 +205,41 @@ describe('jobs that fail, expire, or run where there is no job store', () => {
     expect(line).toMatchObject({ name: 'a.fits', error: { code: 'internal' } });
   });
 
+  it('queues each chunk once its input is written, in chunk order, while later chunks are still being written', async () => {
+    const h = await harness();
+    const inputsAt: number[] = []; // chunk inputs in the store at each send
+    const manifestAt: boolean[] = [];
+    h.queue.send = async (m: ChunkMessage[]) => {
+      const keys = await h.storage.list('jobs/');
+      inputsAt.push(keys.filter((k) => k.includes('/in/')).length);
+      manifestAt.push(keys.some((k) => k.endsWith('/job.json')));
+      h.queue.sent.push(...m);
+    };
+    const put = h.storage.put.bind(h.storage);
+    h.storage.put = async (key, body) => {
+      await new Promise((r) => setTimeout(r, 1)); // writes take a while, as on a disk
+      return put(key, body);
+    };
+    const accepted = await json<JobStatus>(await post(h.app, '/v1/jobs?chunk=2', npyStack(lenses, 40)), 202);
+    expect(accepted.chunks.total).toBe(20);
+    expect(h.queue.sent.map((m) => m.chunk)).toEqual([...Array(20).keys()]);
+    expect(inputsAt.length).toBeGreaterThan(1);
+    expect(inputsAt[0]).toBeLessThan(20);
+    expect(manifestAt.every(Boolean)).toBe(true);
+  });
+
+  it('cancels a job whose chunks the queue refuses, and says so', async () => {
+    const h = await harness();
+    h.queue.send = () => Promise.reject(new Error('queue down'));
+    const r = await json<{ error: { code: string; message: string } }>(await post(h.app, '/v1/jobs?chunk=2', npyStack(lenses, 6)), 503);
+    expect(r.error.message).toMatch(/queue refused the work \(queue down\); the job was cancelled/);
+    const [index] = await h.storage.list('index/');
+    expect(index).toBeDefined();
+    const ids = (await h.storage.list('jobs/')).map((k) => k.split('/')[1]);
+    expect(new Set(ids).size).toBe(1);
+    expect((await h.jobs.status(ids[0]!)).state).toBe('cancelled');
+  });
+
   it('removes expired jobs and says so', async () => {
     const h = await harness({ retentionMs: 50 });
     const accepted = await json<JobStatus>(await post(h.app, '/v1/jobs', npyStack(lenses, 2)), 202);

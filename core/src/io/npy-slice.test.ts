@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readNpy } from './npy-read.js';
-import { sliceNpyStack } from './npy-slice.js';
+import { npySliceParts, sliceNpyStack } from './npy-slice.js';
 import { npyHeader, writeNpy } from './npy-write.js';
 
 describe('sliceNpyStack', () => {
@@ -29,5 +29,17 @@ describe('sliceNpyStack', () => {
   it('refuses what readNpy refuses', () => {
     const good = writeNpy(new Float32Array(8), [2, 2, 2]);
     expect(() => sliceNpyStack(good.subarray(0, good.length - 1), 1)).toThrow(/needs 32/);
+    expect(() => npySliceParts(good.subarray(0, good.length - 1), 1)).toThrow(/needs 32/);
+  });
+
+  it('gives the same slices as parts: a header and a view of the stack, nothing copied', () => {
+    const bytes = writeNpy(Float32Array.from({ length: 5 * 2 * 2 }, (_, i) => i), [5, 2, 2]);
+    const parts = npySliceParts(bytes, 2);
+    const whole = sliceNpyStack(bytes, 2);
+    expect(parts.map((p) => [p.first, p.count])).toEqual(whole.map((s) => [s.first, s.count]));
+    parts.forEach((p, i) => {
+      expect(p.data.buffer).toBe(bytes.buffer);
+      expect(Uint8Array.from([...p.header, ...p.data])).toEqual(whole[i]!.bytes);
+    });
   });
 });

@@ -14,18 +14,35 @@ export interface NpySlice {
   bytes: Uint8Array;
 }
 
-/** The slices of a multi-image NPY stack; throws the DarklensError readNpy would give for a bad file. */
-export function sliceNpyStack(bytes: Uint8Array, maxImages: number, limits?: DecodeLimits): NpySlice[] {
+/** A slice as its two parts: its NPY header and a view of its images' bytes in the stack (nothing copied). */
+export interface NpySliceParts {
+  first: number;
+  count: number;
+  header: Uint8Array;
+  data: Uint8Array;
+}
+
+/**
+ * The slices of a multi-image NPY stack as parts (npySliceParts) or as complete files (sliceNpyStack);
+ * both throw the DarklensError readNpy would give for a bad file.
+ */
+export function npySliceParts(bytes: Uint8Array, maxImages: number, limits?: DecodeLimits): NpySliceParts[] {
   const l = npyLayout(bytes, limits);
   const imageBytes = l.height * l.width * l.itemSize;
-  const slices: NpySlice[] = [];
+  const slices: NpySliceParts[] = [];
   for (let first = 0; first < l.count; first += maxImages) {
     const count = Math.min(maxImages, l.count - first);
-    const head = npyHeader([count, l.height, l.width], l.descr);
-    const out = new Uint8Array(head.length + count * imageBytes);
-    out.set(head, 0);
-    out.set(bytes.subarray(l.dataOffset + first * imageBytes, l.dataOffset + (first + count) * imageBytes), head.length);
-    slices.push({ first, count, bytes: out });
+    const header = npyHeader([count, l.height, l.width], l.descr);
+    slices.push({ first, count, header, data: bytes.subarray(l.dataOffset + first * imageBytes, l.dataOffset + (first + count) * imageBytes) });
   }
   return slices;
+}
+
+export function sliceNpyStack(bytes: Uint8Array, maxImages: number, limits?: DecodeLimits): NpySlice[] {
+  return npySliceParts(bytes, maxImages, limits).map(({ first, count, header, data }) => {
+    const out = new Uint8Array(header.length + data.length);
+    out.set(header, 0);
+    out.set(data, header.length);
+    return { first, count, bytes: out };
+  });
 }

@@ -11,10 +11,23 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/**
+ * Where an engine would have feed planes built: memory it hands to its runtime without a copy (the
+ * worker-thread engine: shared memory), reused once the runs on it are answered.
+ */
+export interface FeedPlanes {
+  /** A plane of `length` floats; its contents are undefined. */
+  take(length: number): Float32Array;
+  /** Every run given `plane` has been answered: it may be taken again. */
+  give(plane: Float32Array): void;
+}
+
 /** One loaded model. `run` may be called concurrently; the engine serialises if it has to. */
 export interface ModelSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The engine's feed planes, when it has a better place for them than a fresh array. */
+  readonly planes?: FeedPlanes;
   run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }

@@ -1,2 +1,2 @@
 /** The app's interface to an ONNX runtime: core's, so that training's evaluation scores through the same one. */
-export type { InferenceEngine, ModelSession, Tensor } from '@darklens/core';
+export type { FeedPlanes, InferenceEngine, ModelSession, Tensor } from '@darklens/core';

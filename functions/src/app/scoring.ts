@@ -1,12 +1,12 @@
 /**
  * Scoring cutouts against a ModelSet: each cutout goes to the model set of its domain (routing.ts:
  * survey=, else its header, else the default set), through core's one scoring path (prepareCutout,
- * then runScores: the same code `darklens calibrate` and `evaluate` score with), calibrated
+ * then runBatch, runScores' step: the same code `darklens calibrate` and `evaluate` score with), calibrated
  * read-outs per model, one ensemble verdict, and the out-of-domain guard (guard.ts): a cutout
  * outside its set's domain is flagged by nothing and its verdict is "out of domain".
  *
  * Each model scores with the score a request names (`score=`) or its calibration's default; masked
- * pixels count in no score (the graph leaves them out; for v1 graphs runScores does).
+ * pixels count in no score (the graph leaves them out; for v1 graphs runBatch does).
  */
 import {
   combinePValues,
@@ -17,11 +17,13 @@ import {
   quantileThresholdName,
   routeCutout,
   RUN_BATCH,
-  runScores,
+  runBatch,
+  BatchFeeds,
   scoreReason,
   setEnsembles,
   type Cutout,
   type DomainReason,
+  type FeedPlanes,
   type ImageStats,
   type ModelGrid,
   type PValueCombination,
@@ -229,10 +231,9 @@ interface RunResult {
  * Scores cutouts routed to one set (see scoreCutouts).
  *
  * Pipelined: the cutouts are prepared on this thread in runScores' batches of RUN_BATCH (the same
- * batches runScores would cut, so each model sees exactly the same inputs), and each batch goes to the
- * models as soon as it is ready, so inference of one batch (on the worker threads, with the node
- * engine) overlaps preparing the next and the image statistics. A model's next batch is sent when its
- * previous one is back, as one runScores call would: each goes to the least busy worker then.
+ * batches runScores would cut, so each model sees exactly the same inputs), and each batch goes to
+ * every model as soon as it is ready, so inference of one batch (on the worker threads, with the node
+ * engine) overlaps preparing the next and the image statistics.
  */
 async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Route[], options: ScoreOptions): Promise<(ScoreResult | DarklensError)[]> {
   const { resolved, ensemble, alpha } = plan;
@@ -264,10 +265,9 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
 
   const results = new Map<string, RunResult>();
   for (const [name, run] of runs) results.set(name, { scores: new Map([...run.scores].map((s) => [s, new Float64Array(items.length)])), reconstructions: [] });
-  const runBatch = async (run: Run, batch: number[]): Promise<void> => {
+  const runOn = async (run: Run, batch: number[], feeds: BatchFeeds): Promise<void> => {
     const { model } = run;
-    const spec = prepared.get(specKey(model))!;
-    const got = await runScores(model.session, model.contract, model.input, batch.map((i) => spec[i]!), { scores: [...run.scores], reconstructions: run.reconstructions });
+    const got = await runBatch(model.session, model.contract, feeds, { scores: [...run.scores], reconstructions: run.reconstructions });
     const into = results.get(model.name)!;
     for (const [score, values] of got.scores) {
       const all = into.scores.get(score)!;
@@ -275,14 +275,36 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
     }
     if (got.reconstructions !== undefined) batch.forEach((i, j) => (into.reconstructions[i] = got.reconstructions![j]));
   };
-  // Per model, the promise of its last batch sent. The first batch is sent at once (runScores posts it
-  // before its first await), later ones chain on the model's previous batch.
-  const inFlight = new Map<string, Promise<void>>();
+  // Every model's run of a batch is sent as soon as the batch is prepared, its feeds built once per
+  // input spec and shared by the models: the engine queues the runs (the worker pool on its least busy
+  // thread), so inference never waits for this thread to come back from preparing the next batch.
+  // The feeds are built in the engine's planes when every session of the spec offers the same ones.
+  const planesOf = new Map<string, FeedPlanes | undefined>();
+  for (const run of runs.values()) {
+    const key = specKey(run.model);
+    const p = run.model.session.planes;
+    planesOf.set(key, planesOf.has(key) && planesOf.get(key) !== p ? undefined : p);
+  }
+  const inFlight: Promise<void>[] = [];
   const send = (batch: number[]): void => {
-    for (const [name, run] of runs) {
-      const before = inFlight.get(name);
-      inFlight.set(name, before === undefined ? runBatch(run, batch) : before.then(() => runBatch(run, batch)));
+    const feeds = new Map<string, BatchFeeds>();
+    const sent: Promise<void>[] = [];
+    for (const run of runs.values()) {
+      const key = specKey(run.model);
+      let f = feeds.get(key);
+      if (f === undefined) {
+        const spec = prepared.get(key)!;
+        f = new BatchFeeds(run.model.input, batch.map((i) => spec[i]!), planesOf.get(key));
+        feeds.set(key, f);
+      }
+      const done = runOn(run, batch, f);
+      done.catch(() => undefined); // awaited below; an early failure must not count as unhandled meanwhile
+      sent.push(done);
     }
+    void Promise.allSettled(sent).then(() => {
+      for (const f of feeds.values()) f.done();
+    });
+    inFlight.push(...sent);
   };
 
   const ok: number[] = [];
@@ -306,10 +328,10 @@ async function scoreGroup(set: ModelSet, plan: Plan, items: Cutout[], routes: Ro
   } catch (e) {
     // An unexpected error with batches in flight: they still use the set's sessions, and a rejection
     // nobody awaits would end the process. Let them finish first.
-    await Promise.allSettled(inFlight.values());
+    await Promise.allSettled(inFlight);
     throw e;
   }
-  await Promise.all(inFlight.values());
+  await Promise.all(inFlight);
 
   // Per shown model its ModelScore of each item; per ensemble member the p-value of each item.
   const perModel = new Map<string, (ModelScore | undefined)[]>();

@@ -1,13 +1,15 @@
 /**
  * onnxruntime-node on a pool of worker threads. Every worker holds a session of every model; each run
  * goes to the worker with the fewest runs in flight, so N workers infer N cutouts at once while the
- * main thread keeps serving HTTP. Inputs are copied to the worker, outputs transferred back.
+ * main thread keeps serving HTTP. Inputs go to the worker in shared memory (shared-feeds.ts: a batch is
+ * built in the engine's shared planes, or copied there once for all the models that run it), outputs
+ * are transferred back.
  *
- * Inputs are cloned rather than transferred on purpose. Transferring detaches ArrayBuffers in the main
- * thread, and the first detach in a V8 isolate invalidates its "no buffer was ever detached"
- * assumption for good: from then on every typed-array access in optimized code checks for a detached
- * buffer, and the main thread's per-cutout preprocessing (typed arrays throughout) runs about 25%
- * slower, far more than the copy costs. The workers, which only call onnxruntime, transfer freely.
+ * Inputs are never transferred, on purpose. Transferring detaches ArrayBuffers in the main thread, and
+ * the first detach in a V8 isolate invalidates its "no buffer was ever detached" assumption for good:
+ * from then on every typed-array access in optimized code checks for a detached buffer, and the main
+ * thread's per-cutout preprocessing (typed arrays throughout) runs about 25% slower, far more than the
+ * copy costs. The workers, which only call onnxruntime, transfer freely.
  *
  * Closing never terminate()s a thread that may be inside onnxruntime: a worker torn down during a run
  * makes onnxruntime-node throw a C++ Napi::Error that nothing can catch, and the whole process aborts
@@ -19,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { InferenceEngine, ModelSession, Tensor } from '../app/engine.js';
 import { ORT_VERSION } from './ort-session.js';
 import type { FromWorker, ToWorker } from './ort-worker-protocol.js';
+import { SharedFeeds, SharedPlanes } from './shared-feeds.js';
 
 export interface OrtWorkerOptions {
   /** Worker threads (default: the number of cores). */
@@ -98,6 +101,8 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
   const pool = Array.from({ length: count }, () => new PoolWorker(url));
   let nextCall = 0;
   let nextSession = 0;
+  const shared = new SharedFeeds();
+  const planes = new SharedPlanes();
 
   let closed: Promise<void> | undefined;
 
@@ -118,12 +123,17 @@ export function ortWorkerEngine(options: OrtWorkerOptions = {}): OrtWorkerEngine
       return {
         inputNames: first.inputNames,
         outputNames: first.outputNames,
+        planes,
         async run(feeds: Record<string, Tensor>, outputs?: readonly string[]): Promise<Record<string, Tensor>> {
-          // The feeds are cloned, not transferred: see the module comment.
-          const message: ToWorker = { type: 'run', call: ++nextCall, session, feeds };
+          // The feeds are shared, not transferred: see the module comment.
+          const message: ToWorker = { type: 'run', call: ++nextCall, session, feeds: shared.lend(feeds) };
           if (outputs !== undefined) message.outputs = outputs;
-          const reply = (await leastBusy().send(message)) as Extract<FromWorker, { type: 'result' }>;
-          return reply.outputs;
+          try {
+            const reply = (await leastBusy().send(message)) as Extract<FromWorker, { type: 'result' }>;
+            return reply.outputs;
+          } finally {
+            shared.settle(feeds);
+          }
         },
         async release(): Promise<void> {
           await Promise.all(pool.filter((w) => !w.dead).map((w) => w.send({ type: 'release', call: ++nextCall, session }).catch(() => undefined)));

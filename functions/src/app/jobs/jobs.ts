@@ -17,7 +17,7 @@ import { keyChunks, packChunks, uploadPieces } from './intake.js';
 import type { ChunkMessage, JobQueue } from './job-queue.js';
 import { getJson } from './blob-store.js';
 import { cancelledKey, driftKey, INDEX_PREFIX, indexKey, inputKey, jobPrefix, manifestKey, newJobId, parseIndexKey } from './layout.js';
-import { encodeChunkInput, readManifest, type ChunkInput, type JobManifest } from './manifest.js';
+import { encodeChunkInput, readManifest, type ChunkSource, type JobManifest } from './manifest.js';
 import { processChunk, recordChunkFailure, type ChunkOutcome } from './process-chunk.js';
 import { readyChunks, resultStream, storedLines, type ResultFormat } from './results.js';
 import { jobStatus, readProgress, type JobStatus } from './status.js';
@@ -96,7 +96,7 @@ export class JobService {
     const { hdu } = parseScoreQuery(query, this.store.current()); // 400/404 now, not on every line
     await this.sweep().catch(() => undefined);
     const size = chunkSize ?? (input.kind === 'upload' ? this.settings.chunkSize : this.settings.keysPerChunk);
-    let chunks: ChunkInput[];
+    let chunks: ChunkSource[];
     let items: number | null;
     let source: JobManifest['source'];
     if (input.kind === 'upload') {
@@ -113,16 +113,44 @@ export class JobService {
     const now = Date.now();
     const id = newJobId(now);
     const manifest: JobManifest = { id, createdAt: new Date(now).toISOString(), expiresAt: now + this.settings.retentionMs, query, source, items, chunks: chunks.length, chunkSize: size };
-    await inParallel(chunks, WRITE_PARALLEL, (c, i) => this.storage.put(inputKey(id, i), encodeChunkInput(c)));
+    // The manifest first: a chunk runs as soon as its message is sent, while later chunks are still
+    // being written, so scoring starts during the intake instead of after it.
     await this.storage.put(manifestKey(id), JSON.stringify(manifest));
     await this.storage.put(indexKey(id, manifest.expiresAt), '');
     try {
-      await this.queue.send(chunks.map((_, chunk) => ({ job: id, chunk })));
+      await this.writeAndQueue(id, chunks);
     } catch (e) {
-      await this.storage.put(cancelledKey(id), 'queue refused the chunks');
-      throw new DarklensError('unavailable', `the job queue refused the work (${e instanceof Error ? e.message : String(e)}); nothing was scored, try again`);
+      // Chunks already sent must not go on for a job nobody was told about.
+      await this.storage.put(cancelledKey(id), 'the intake failed').catch(() => undefined);
+      throw e;
     }
     return jobStatus(manifest, { done: new Map(), cancelled: false }, now);
+  }
+
+  /**
+   * Writes each chunk's input (a few at a time) and sends its message once it is written, in chunk
+   * order: the chunks written while a send is in flight go together in the next one.
+   */
+  private async writeAndQueue(id: string, chunks: ChunkSource[]): Promise<void> {
+    const written = new Array<boolean>(chunks.length).fill(false);
+    let sent = 0;
+    let sending: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> =>
+      (sending = sending.then(async () => {
+        const from = sent;
+        while (sent < chunks.length && written[sent]) sent++;
+        if (sent === from) return;
+        const messages = Array.from({ length: sent - from }, (_, k) => ({ job: id, chunk: from + k }));
+        await this.queue.send(messages).catch((e: unknown) => {
+          throw new DarklensError('unavailable', `the job queue refused the work (${e instanceof Error ? e.message : String(e)}); the job was cancelled, try again`);
+        });
+      }));
+    await inParallel(chunks, WRITE_PARALLEL, async (c, i) => {
+      await this.storage.put(inputKey(id, i), encodeChunkInput(c));
+      written[i] = true;
+      flush().catch(() => undefined); // a refusal surfaces in the last flush below
+    });
+    await flush();
   }
 
   private async resolveKeys(input: Extract<JobInput, { kind: 'keys' }>): Promise<string[]> {

@@ -32,16 +32,35 @@ export type ChunkInput = { kind: 'files'; files: ChunkFile[] } | { kind: 'keys';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * A chunk file as the intake cuts it: its bytes in parts (a stack slice: its new NPY header, then a view
+ * of its images in the upload), so that encoding the chunk copies each byte once.
+ */
+export interface ChunkFileParts {
+  name: string;
+  parts: readonly Uint8Array[];
+  first?: number;
+}
+
+/** A chunk input before it is encoded: files in parts, or object keys. */
+export type ChunkSource = { kind: 'files'; files: ChunkFileParts[] } | { kind: 'keys'; keys: string[] };
+
 /** A chunk input as bytes: one JSON line (names and lengths), then the files' bytes back to back. */
-export function encodeChunkInput(input: ChunkInput): Uint8Array {
+export function encodeChunkInput(input: ChunkInput | ChunkSource): Uint8Array {
   if (input.kind === 'keys') return encoder.encode(`${JSON.stringify({ keys: input.keys })}\n`);
-  const head = encoder.encode(`${JSON.stringify({ files: input.files.map((f) => ({ name: f.name, length: f.bytes.length, ...(f.first === undefined ? {} : { first: f.first }) })) })}\n`);
-  const out = new Uint8Array(head.length + input.files.reduce((n, f) => n + f.bytes.length, 0));
+  const files = input.files.map((f) => {
+    const parts = 'parts' in f ? f.parts : [f.bytes];
+    return { name: f.name, first: f.first, parts, length: parts.reduce((n, p) => n + p.length, 0) };
+  });
+  const head = encoder.encode(`${JSON.stringify({ files: files.map((f) => ({ name: f.name, length: f.length, ...(f.first === undefined ? {} : { first: f.first }) })) })}\n`);
+  const out = new Uint8Array(head.length + files.reduce((n, f) => n + f.length, 0));
   out.set(head, 0);
   let at = head.length;
-  for (const f of input.files) {
-    out.set(f.bytes, at);
-    at += f.bytes.length;
+  for (const f of files) {
+    for (const p of f.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
   }
   return out;
 }

@@ -6,6 +6,7 @@
  * that fails as a whole is retried by its queue and, on its last attempt, recorded as failed.
  */
 import { DarklensError, readTar, RUN_BATCH, type Cutout } from '@darklens/core';
+import { inOrder } from '../in-order.js';
 import type { ServiceLimits } from '../config.js';
 import { errorBody, publicError } from '../http-errors.js';
 import { decodeOptions, fileItems, tarOf, type BatchItem } from '../inputs.js';
@@ -33,6 +34,9 @@ export interface ChunkContext {
 export type JobLine = { name: string } & (ScoreResult | ReturnType<typeof errorBody>);
 
 export type ChunkOutcome = 'done' | 'duplicate' | 'cancelled' | 'expired';
+
+/** Cutouts decoded and scored per step of a chunk. */
+const STEP = RUN_BATCH * 2;
 
 /** Cutouts a chunk's file holds, in order: a tar's entries (`file:entry`, stacks among them expanded), a stack's images, or the file. */
 function chunkItems(file: ChunkFile, limits: ServiceLimits, hdu: number | string | undefined): BatchItem[] {
@@ -112,17 +116,22 @@ export async function processChunk(ctx: ChunkContext, msg: ChunkMessage): Promis
         items.push({ name: f.name, load: () => { throw err; } });
       }
     }
-    for (let at = 0; at < items.length; at += RUN_BATCH * 2) {
-      const step = items.slice(at, at + RUN_BATCH * 2);
-      const cutouts = step.map((it) => {
+    // Steps scored two at a time (in-order.ts): the next step's runs are queued while one is recorded.
+    const steps = Math.ceil(items.length / STEP);
+    const scoreStep = (k: number): Promise<(ScoreResult | DarklensError)[]> => {
+      const cutouts = items.slice(k * STEP, (k + 1) * STEP).map((it) => {
         try {
           return it.load();
         } catch (e) {
           return publicError(e);
         }
       });
-      const results = await scoreCutouts(set, cutouts, parsed.options);
-      results.forEach((r, j) => record(step[j]!.name, r));
+      return scoreCutouts(set, cutouts, parsed.options);
+    };
+    let at = 0;
+    for await (const results of inOrder(steps, scoreStep)) {
+      results.forEach((r, j) => record(items[at + j]!.name, r));
+      at += results.length;
     }
   });
   await storage.put(resultKey(msg.job, msg.chunk), lines.length === 0 ? '' : `${lines.join('\n')}\n`);

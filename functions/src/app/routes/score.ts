@@ -9,6 +9,7 @@ import { batchItems, decodeOne, decodeOptions, readUpload, singleFile, RAW_TYPES
 import { requireKey } from '../middleware/auth.js';
 import { limitBody } from '../middleware/body-limit.js';
 import type { ModelSet } from '../model-store.js';
+import { inOrder } from '../in-order.js';
 import { countScores } from '../score-metrics.js';
 import { parseScoreQuery } from '../score-options.js';
 import { BatchLineSchema, ErrorSchema, ScoreQuerySchema, ScoreResultSchema, type ScoreResult } from '../schemas.js';
@@ -108,26 +109,35 @@ export function scoreRoutes(app: App, deps: Deps): void {
 }
 
 /**
- * NDJSON lines, produced step by step as the client reads (so memory stays bounded by one step). The
- * set is held until the last step has finished, even when the client goes away mid-step: its sessions
- * must not be released (on a reload or at shutdown) while that step still runs on them.
+ * NDJSON lines, produced step by step as the client reads: two steps in flight (in-order.ts), so the
+ * next step's inference is queued while one step's lines are written, and memory stays bounded by two
+ * steps. The set is held until every started step has finished, even when the client goes away
+ * mid-step: its sessions must not be released (on a reload or at shutdown) while a step still runs on them.
  */
 function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: ScoreOptions, watch?: DriftWatch): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  let next = 0;
   let released = false;
-  let stepping = false;
   let cancelled = false;
   const release = (): void => {
     if (!released) set.release();
     released = true;
   };
+  const steps = inOrder(Math.ceil(items.length / STREAM_STEP), scoreStep);
+  let next = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (next >= items.length) {
+      let got;
+      try {
+        got = await steps.next();
+      } catch (e) {
+        release(); // the generator has ended, every step it started settled: the stream errors
+        throw e;
+      }
+      if (cancelled) return;
+      if (got.done === true) {
         // The drift line reads the set's calibrations: before the set is released.
         try {
-          if (watch !== undefined && !cancelled) controller.enqueue(encoder.encode(`${JSON.stringify({ drift: watch.summary() })}\n`));
+          if (watch !== undefined) controller.enqueue(encoder.encode(`${JSON.stringify({ drift: watch.summary() })}\n`));
         } catch (e) {
           deps.log({ level: 'error', msg: 'drift summary failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
         } finally {
@@ -136,26 +146,19 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
         controller.close();
         return;
       }
-      stepping = true;
-      try {
-        const chunk = await scoreNextStep();
-        if (!cancelled) controller.enqueue(chunk);
-      } finally {
-        stepping = false;
-        if (cancelled) release();
-      }
+      controller.enqueue(linesOf(next, got.value));
+      next += got.value.length;
     },
-    cancel() {
+    async cancel() {
       cancelled = true;
-      if (!stepping) release();
+      // Ends the steps once those started have finished (the generator's finally), then lets the set go.
+      await steps.return().finally(release);
     },
   });
 
-  /** Decodes and scores the next STREAM_STEP items into their NDJSON lines. */
-  async function scoreNextStep(): Promise<Uint8Array> {
-    const step = items.slice(next, next + STREAM_STEP);
-    const start = next;
-    next += step.length;
+  /** Decodes and scores step k's items (the lines are made in order, by linesOf). */
+  async function scoreStep(k: number): Promise<(ScoreResult | DarklensError)[]> {
+    const step = items.slice(k * STREAM_STEP, (k + 1) * STREAM_STEP);
     const cutouts = step.map((it) => {
       try {
         return it.load();
@@ -163,16 +166,19 @@ function batchStream(deps: Deps, set: ModelSet, items: BatchItem[], options: Sco
         return publicError(e);
       }
     });
-    let results: (ScoreResult | DarklensError)[];
     try {
-      results = await scoreCutouts(set, cutouts, options);
+      return await scoreCutouts(set, cutouts, options);
     } catch (e) {
       deps.log({ level: 'error', msg: 'batch step failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-      results = step.map(() => publicError(e));
+      return step.map(() => publicError(e));
     }
+  }
+
+  /** The NDJSON lines of the results of the items from `start` on. */
+  function linesOf(start: number, results: (ScoreResult | DarklensError)[]): Uint8Array {
     const lines = results.map((r, j) => {
       countScores(deps.metrics, r);
-      const head = { index: start + j, name: step[j]!.name };
+      const head = { index: start + j, name: items[start + j]!.name };
       const line = r instanceof DarklensError ? { ...head, ...errorBody(r) } : { ...head, ...r };
       watch?.add(line);
       return JSON.stringify(line);
