@@ -2,6 +2,7 @@
  * `darklens retrain <model>`: train a new version of a registered model on a preset's simulations or
  * on the user's own smooth cutouts, and serve it only if it passes the quality gate (retrain/).
  */
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DarklensError, type Registry } from '@darklens/core';
@@ -88,7 +89,6 @@ export async function retrainOptions(model: string, o: RetrainCommandOptions): P
   }
   let score = o.score;
   if (score === undefined && entry !== undefined) {
-    const { readFile } = await import('node:fs/promises');
     score = (JSON.parse(await readFile(join(registry, model, m!.default, 'calibration.json'), 'utf8')) as { defaultScore: string }).defaultScore;
   }
   return {
